@@ -1,0 +1,137 @@
+#include "core/text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t put_utf8(char *o, uint32_t cp)
+{
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+char *utf16le_to_utf8(const uint8_t *p, size_t nbytes)
+{
+    size_t units = nbytes / 2;
+    /* Each unit expands to at most 3 bytes (a surrogate pair: 4 bytes for 2 units). */
+    char *out = malloc(units * 3 + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < units; i++) {
+        uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8);
+        if (u == 0) break;
+        if (u >= 0xD800 && u < 0xDC00 && i + 1 < units) {
+            uint32_t l = (uint32_t)(p[2 * i + 2] | p[2 * i + 3] << 8);
+            if (l >= 0xDC00 && l < 0xE000) {
+                o += put_utf8(out + o, 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00));
+                i++;
+                continue;
+            }
+        }
+        if (u >= 0xD800 && u < 0xE000) u = 0xFFFD;
+        o += put_utf8(out + o, u);
+    }
+    out[o] = 0;
+    return out;
+}
+
+char *ascii_dup(const uint8_t *p, size_t n)
+{
+    size_t len = 0;
+    while (len < n && p[len]) len++;
+    char *s = malloc(len + 1);
+    if (!s) return NULL;
+    for (size_t i = 0; i < len; i++)
+        s[i] = (p[i] >= 0x20 && p[i] != 0x7F) ? (char)p[i] : '?';
+    s[len] = 0;
+    return s;
+}
+
+void sb_init(strbuf *b) { b->s = NULL; b->len = b->cap = 0; }
+void sb_free(strbuf *b) { free(b->s); sb_init(b); }
+
+static void sb_reserve(strbuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1) cap *= 2;
+    char *n = realloc(b->s, cap);
+    if (!n) abort(); /* out of memory: nothing sensible left to do */
+    b->s = n;
+    b->cap = cap;
+}
+
+void sb_putc(strbuf *b, char c)
+{
+    sb_reserve(b, 1);
+    b->s[b->len++] = c;
+    b->s[b->len] = 0;
+}
+
+void sb_puts(strbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    sb_reserve(b, n);
+    memcpy(b->s + b->len, s, n + 1);
+    b->len += n;
+}
+
+void sb_vprintf(strbuf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n <= 0) return;
+    sb_reserve(b, (size_t)n);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void sb_printf(strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void sb_json_str(strbuf *b, const char *s)
+{
+    sb_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; s && *p; p++) {
+        switch (*p) {
+        case '"': sb_puts(b, "\\\""); break;
+        case '\\': sb_puts(b, "\\\\"); break;
+        case '\n': sb_puts(b, "\\n"); break;
+        case '\r': sb_puts(b, "\\r"); break;
+        case '\t': sb_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20) sb_printf(b, "\\u%04x", *p);
+            else sb_putc(b, (char)*p);
+        }
+    }
+    sb_putc(b, '"');
+}
+
+int glob_match_ci(const char *pat, const char *s)
+{
+    const char *star = NULL, *ss = NULL;
+    while (*s) {
+        if (*pat == '*') { star = pat++; ss = s; continue; }
+        if (*pat == '?' || tolower((unsigned char)*pat) == tolower((unsigned char)*s)) { pat++; s++; continue; }
+        if (star) { pat = star + 1; s = ++ss; continue; }
+        return 0;
+    }
+    while (*pat == '*') pat++;
+    return *pat == 0;
+}

@@ -1,0 +1,64 @@
+#include "target/target.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int target_open(const char *path, cor_target **out, cor_err *err)
+{
+    *out = NULL;
+    cor_target *t = calloc(1, sizeof *t);
+    if (!t) return cor_fail(err, "out of memory");
+    t->path = strdup(path);
+    if (!t->path || md_open(path, &t->dump, err) != COR_OK || as_open(t->dump, &t->as, err) != COR_OK) {
+        target_close(t);
+        return COR_FAIL;
+    }
+    t->arch = md_dump_arch(t->dump);
+    t->ptr_size = md_arch_ptr_size(t->arch);
+    t->cur_thread = target_default_thread(t);
+    *out = t;
+    return COR_OK;
+}
+
+void target_close(cor_target *t)
+{
+    if (!t) return;
+    as_close(t->as);
+    md_close(t->dump);
+    free(t->image_path);
+    free(t->path);
+    free(t);
+}
+
+int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err)
+{
+    const md_thread *th = md_thread_at(t->dump, i);
+    if (!th) return cor_fail(err, "no thread %zu", i);
+    return md_context_read(t->dump, th->context, t->arch, out, err);
+}
+
+int target_current_context(cor_target *t, md_context *out, cor_err *err)
+{
+    if (t->has_ctx_override) {
+        *out = t->ctx_override;
+        return COR_OK;
+    }
+    return target_thread_context(t, t->cur_thread, out, err);
+}
+
+size_t target_thread_index(const cor_target *t, uint32_t tid)
+{
+    for (size_t i = 0; i < md_thread_count(t->dump); i++)
+        if (md_thread_at(t->dump, i)->tid == tid) return i;
+    return (size_t)-1;
+}
+
+size_t target_default_thread(const cor_target *t)
+{
+    const md_exception *x = md_get_exception(t->dump);
+    if (x) {
+        size_t i = target_thread_index(t, x->tid);
+        if (i != (size_t)-1) return i;
+    }
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* A debugging target: one opened dump with everything derived from it (the
+ * address space, image files, the current thread and context). Analysis and
+ * the console work on a target; a process may hold many at once. */
+#ifndef COR_TARGET_TARGET_H
+#define COR_TARGET_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "dump/context.h"
+#include "dump/minidump.h"
+#include "mem/address_space.h"
+
+typedef struct cor_target {
+    char *path;          /* the dump file as given */
+    md_dump *dump;
+    as_space *as;
+    uint16_t arch;       /* MD_ARCH_* of thread contexts (effective machine) */
+    unsigned ptr_size;   /* 4 or 8 */
+    size_t cur_thread;   /* index into the thread list (WinDbg's ~Ns) */
+    /* Register context override set by .ecxr/.cxr; cleared by changing thread. */
+    bool has_ctx_override;
+    md_context ctx_override;
+    void *images;        /* pe_files* once the PE layer installs the image fallback */
+    char *image_path;    /* cdb -i */
+} cor_target;
+
+int target_open(const char *path, cor_target **out, cor_err *err);
+void target_close(cor_target *t);
+
+/* The register context of thread index i as the dump recorded it. */
+int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err);
+/* The current thread's context, honouring a .ecxr/.cxr override. */
+int target_current_context(cor_target *t, md_context *out, cor_err *err);
+/* Index of the thread with this TID, or (size_t)-1. */
+size_t target_thread_index(const cor_target *t, uint32_t tid);
+/* Index of the thread a dump would open on: the exception thread, else 0. */
+size_t target_default_thread(const cor_target *t);
+
+#endif
