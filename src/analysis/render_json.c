@@ -1,0 +1,162 @@
+/* The JSON report; its shape is a public interface (docs/json.md): add
+ * fields, never rename or remove them without bumping schema_version. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "analysis/analyze.h"
+#include "core/text.h"
+
+static void key(strbuf *b, const char *k, bool *first)
+{
+    if (!*first) sb_putc(b, ',');
+    *first = false;
+    sb_json_str(b, k);
+    sb_putc(b, ':');
+}
+
+static void kv_str(strbuf *b, const char *k, const char *v, bool *first)
+{
+    key(b, k, first);
+    if (v) sb_json_str(b, v);
+    else sb_puts(b, "null");
+}
+
+static void kv_u64(strbuf *b, const char *k, uint64_t v, bool *first)
+{
+    key(b, k, first);
+    sb_printf(b, "%" PRIu64, v);
+}
+
+static void kv_hex(strbuf *b, const char *k, uint64_t v, bool *first)
+{
+    char h[24];
+    snprintf(h, sizeof h, "0x%" PRIx64, v);
+    kv_str(b, k, h, first);
+}
+
+static void kv_bool(strbuf *b, const char *k, bool v, bool *first)
+{
+    key(b, k, first);
+    sb_puts(b, v ? "true" : "false");
+}
+
+static void kv_time(strbuf *b, const char *k, uint32_t t, bool *first)
+{
+    char buf[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    kv_str(b, k, buf, first);
+}
+
+void an_render_json(const an_summary *s, FILE *out)
+{
+    strbuf b;
+    sb_init(&b);
+    bool f0 = true, f;
+    sb_putc(&b, '{');
+    kv_str(&b, "schema", "coroner.analysis", &f0);
+    kv_u64(&b, "schema_version", 1, &f0);
+
+    key(&b, "dump", &f0);
+    sb_putc(&b, '{');
+    f = true;
+    kv_str(&b, "path", s->path, &f);
+    kv_u64(&b, "size", s->file_size, &f);
+    kv_time(&b, "written", s->timestamp, &f);
+    kv_str(&b, "kind", s->kind, &f);
+    kv_bool(&b, "full_memory", s->full_memory, &f);
+    kv_hex(&b, "flags", s->dump_flags, &f);
+    kv_u64(&b, "streams", s->nstreams, &f);
+    sb_putc(&b, '}');
+
+    key(&b, "system", &f0);
+    if (s->os_name) {
+        sb_putc(&b, '{');
+        f = true;
+        char ver[48];
+        snprintf(ver, sizeof ver, "%u.%u.%u", s->os_major, s->os_minor, s->os_build);
+        kv_str(&b, "os", s->os_name, &f);
+        kv_str(&b, "version", ver, &f);
+        kv_str(&b, "service_pack", s->service_pack, &f);
+        kv_str(&b, "build_string", s->build_string, &f);
+        kv_str(&b, "product_type", s->product_type, &f);
+        kv_str(&b, "arch", s->arch, &f);
+        kv_u64(&b, "processors", s->processors, &f);
+        sb_putc(&b, '}');
+    } else {
+        sb_puts(&b, "null");
+    }
+
+    key(&b, "process", &f0);
+    sb_putc(&b, '{');
+    f = true;
+    kv_str(&b, "name", s->process_name, &f);
+    key(&b, "pid", &f);
+    if (s->has_pid) sb_printf(&b, "%u", s->pid);
+    else sb_puts(&b, "null");
+    kv_str(&b, "image_path", s->image_path, &f);
+    kv_str(&b, "command_line", s->command_line, &f);
+    if (s->has_times) {
+        kv_time(&b, "started", s->create_time, &f);
+        kv_u64(&b, "uptime_seconds", (uint64_t)s->uptime_seconds, &f);
+        kv_u64(&b, "user_seconds", s->user_seconds, &f);
+        kv_u64(&b, "kernel_seconds", s->kernel_seconds, &f);
+    } else {
+        kv_str(&b, "started", NULL, &f);
+        kv_str(&b, "uptime_seconds", NULL, &f);
+        kv_str(&b, "user_seconds", NULL, &f);
+        kv_str(&b, "kernel_seconds", NULL, &f);
+    }
+    kv_u64(&b, "threads", s->nthreads, &f);
+    kv_u64(&b, "modules", s->nmodules, &f);
+    sb_putc(&b, '}');
+
+    key(&b, "exception", &f0);
+    if (s->has_exception) {
+        const an_exception *x = &s->exception;
+        sb_putc(&b, '{');
+        f = true;
+        kv_u64(&b, "thread_id", x->tid, &f);
+        kv_hex(&b, "code", x->code, &f);
+        kv_str(&b, "name", x->name, &f);
+        kv_str(&b, "symbol", x->symbol, &f);
+        kv_hex(&b, "address", x->address, &f);
+        kv_str(&b, "module", x->module, &f);
+        if (x->module) kv_hex(&b, "module_offset", x->module_offset, &f);
+        else kv_str(&b, "module_offset", NULL, &f);
+        kv_hex(&b, "flags", x->flags, &f);
+        key(&b, "parameters", &f);
+        sb_putc(&b, '[');
+        for (uint32_t i = 0; i < x->nparams && i < 15; i++) {
+            char h[24];
+            snprintf(h, sizeof h, "0x%" PRIx64, x->params[i]);
+            if (i) sb_putc(&b, ',');
+            sb_json_str(&b, h);
+        }
+        sb_putc(&b, ']');
+        kv_str(&b, "description", x->description, &f);
+        sb_putc(&b, '}');
+    } else {
+        sb_puts(&b, "null");
+    }
+
+    key(&b, "findings", &f0);
+    sb_putc(&b, '[');
+    for (size_t i = 0; i < s->nfindings; i++) {
+        const an_finding *fd = &s->findings[i];
+        if (i) sb_putc(&b, ',');
+        sb_putc(&b, '{');
+        f = true;
+        kv_str(&b, "severity", an_severity_name(fd->severity), &f);
+        kv_str(&b, "title", fd->title, &f);
+        kv_str(&b, "detail", fd->detail, &f);
+        kv_str(&b, "recommendation", fd->recommendation, &f);
+        sb_putc(&b, '}');
+    }
+    sb_puts(&b, "]}\n");
+    fputs(b.s, out);
+    sb_free(&b);
+}

@@ -1,0 +1,79 @@
+/* The text report: findings first (DebugDiag's order, most severe first),
+ * then the facts they rest on. */
+#include <inttypes.h>
+#include <time.h>
+
+#include "analysis/analyze.h"
+
+static void utc(uint32_t t, char *buf, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static void duration(int64_t s, char *buf, size_t n)
+{
+    snprintf(buf, n, "%lld days %lld:%02lld:%02lld", (long long)(s / 86400), (long long)(s / 3600 % 24),
+             (long long)(s / 60 % 60), (long long)(s % 60));
+}
+
+void an_render_text(const an_summary *s, FILE *out)
+{
+    char when[64], buf[64];
+    fprintf(out, "coroner analysis of %s\n\n", s->path);
+
+    fprintf(out, "Findings\n");
+    for (size_t i = 0; i < s->nfindings; i++) {
+        const an_finding *f = &s->findings[i];
+        fprintf(out, "  [%s] %s\n", an_severity_name(f->severity), f->title);
+        if (f->detail) fprintf(out, "      %s\n", f->detail);
+        if (f->recommendation) fprintf(out, "      Recommendation: %s\n", f->recommendation);
+    }
+
+    fprintf(out, "\nDump\n");
+    utc(s->timestamp, when, sizeof when);
+    fprintf(out, "  Type          %s dump, %s (flags 0x%" PRIx64 ")\n", s->kind,
+            s->full_memory ? "full memory" : "minidump", s->dump_flags);
+    fprintf(out, "  Written       %s\n", when);
+    fprintf(out, "  Size          %" PRIu64 " bytes, %zu streams\n", s->file_size, s->nstreams);
+
+    fprintf(out, "\nSystem\n");
+    if (s->os_name) {
+        fprintf(out, "  OS            %s (%u.%u.%u)%s%s, %s\n", s->os_name, s->os_major, s->os_minor, s->os_build,
+                s->service_pack && *s->service_pack ? " " : "", s->service_pack ? s->service_pack : "",
+                s->product_type);
+        if (s->build_string) fprintf(out, "  Build         %s\n", s->build_string);
+        fprintf(out, "  CPU           %s, %u processor%s\n", s->arch, s->processors, s->processors == 1 ? "" : "s");
+    } else {
+        fprintf(out, "  (no SystemInfo stream)\n");
+    }
+
+    fprintf(out, "\nProcess\n");
+    fprintf(out, "  Name          %s\n", s->process_name ? s->process_name : "(unknown)");
+    if (s->has_pid) fprintf(out, "  PID           %u\n", s->pid);
+    if (s->image_path) fprintf(out, "  Image         %s\n", s->image_path);
+    if (s->command_line) fprintf(out, "  Command line  %s\n", s->command_line);
+    if (s->has_times) {
+        utc(s->create_time, when, sizeof when);
+        duration(s->uptime_seconds, buf, sizeof buf);
+        fprintf(out, "  Started       %s\n  Uptime        %s\n", when, buf);
+        fprintf(out, "  CPU time      user %u s, kernel %u s\n", s->user_seconds, s->kernel_seconds);
+    }
+    fprintf(out, "  Threads       %zu\n  Modules       %zu\n", s->nthreads, s->nmodules);
+
+    if (s->has_exception) {
+        const an_exception *x = &s->exception;
+        fprintf(out, "\nException\n");
+        fprintf(out, "  Code          %08x (%s)\n", x->code, x->name ? x->name : "unknown");
+        fprintf(out, "  Address       %016" PRIx64, x->address);
+        if (x->module) fprintf(out, " (%s+0x%" PRIx64 ")", x->module, x->module_offset);
+        fprintf(out, "\n  Thread        %u", x->tid);
+        if (x->thread_index != (size_t)-1) fprintf(out, " (~%zu)", x->thread_index);
+        fprintf(out, "\n  Flags         %08x%s\n", x->flags, x->flags & 1 ? " (noncontinuable)" : "");
+        for (uint32_t i = 0; i < x->nparams && i < 15; i++)
+            fprintf(out, "  Parameter[%u]  %016" PRIx64 "\n", i, x->params[i]);
+        if (x->description) fprintf(out, "  %s\n", x->description);
+    }
+}

@@ -1,0 +1,76 @@
+/* The dump summary every analysis report starts with: what kind of dump,
+ * which system, which process, and the exception if there is one. */
+#ifndef COR_ANALYSIS_SUMMARY_H
+#define COR_ANALYSIS_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "target/target.h"
+
+typedef enum { AN_SEV_ERROR, AN_SEV_WARNING, AN_SEV_INFO } an_severity;
+
+typedef struct an_finding {
+    an_severity severity;
+    char *title;
+    char *detail;
+    char *recommendation;
+} an_finding;
+
+typedef struct an_exception {
+    uint32_t tid;
+    size_t thread_index;      /* (size_t)-1 when the thread is not in the list */
+    uint32_t code;
+    const char *name;         /* "Access violation" or NULL */
+    const char *symbol;       /* "STATUS_ACCESS_VIOLATION" or NULL */
+    uint64_t address;
+    const char *module;       /* module containing the address, or NULL */
+    uint64_t module_offset;
+    uint32_t flags;
+    uint32_t nparams;
+    uint64_t params[15];
+    char *description;        /* "Attempt to write to address 0x45", or NULL */
+} an_exception;
+
+typedef struct an_summary {
+    /* dump */
+    const char *path;
+    uint64_t file_size;
+    uint32_t timestamp;        /* time the dump was written (time_t) */
+    uint64_t dump_flags;       /* MINIDUMP_TYPE */
+    bool full_memory;
+    bool has_exception;
+    const char *kind;          /* "crash" or "hang" (no exception record) */
+    size_t nstreams;
+    /* system */
+    const char *os_name;
+    char os_name_buf[64];
+    uint32_t os_major, os_minor, os_build;
+    const char *service_pack;
+    const char *build_string;  /* MiscInfo v4+, or NULL */
+    const char *arch;
+    unsigned processors;
+    const char *product_type;
+    /* process */
+    const char *process_name;  /* main module's file name, or NULL */
+    const char *image_path;    /* main module path, or PEB image path */
+    char *command_line;        /* from the PEB, or NULL */
+    bool has_pid;
+    uint32_t pid;
+    bool has_times;
+    uint32_t create_time;      /* time_t */
+    int64_t uptime_seconds;    /* dump time minus process creation */
+    uint32_t user_seconds, kernel_seconds;
+    size_t nthreads, nmodules;
+    /* exception */
+    an_exception exception;
+    /* findings, most severe first */
+    an_finding *findings;
+    size_t nfindings;
+} an_summary;
+
+int an_summarize(cor_target *t, an_summary *out, cor_err *err);
+void an_summary_free(an_summary *s);
+const char *an_severity_name(an_severity s);
+
+#endif
