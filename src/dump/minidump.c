@@ -196,7 +196,7 @@ static int parse_streams(md_dump *d, cor_err *err)
         MD_STREAM_SYSTEM_INFO, MD_STREAM_MISC_INFO, MD_STREAM_THREAD_LIST, MD_STREAM_THREAD_EX_LIST,
         MD_STREAM_THREAD_NAMES, MD_STREAM_MODULE_LIST, MD_STREAM_UNLOADED_MODULE_LIST,
         MD_STREAM_MEMORY_LIST, MD_STREAM_MEMORY64_LIST, MD_STREAM_EXCEPTION,
-        MD_STREAM_PROCESS_VM_COUNTERS,
+        MD_STREAM_PROCESS_VM_COUNTERS, MD_STREAM_SYSTEM_MEMORY_INFO,
     };
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
         const md_stream *s = md_find_stream(d, order[k]);
@@ -217,6 +217,7 @@ static int parse_streams(md_dump *d, cor_err *err)
         case MD_STREAM_MEMORY64_LIST: rc = md_parse_memory64_list(d, s, err); break;
         case MD_STREAM_EXCEPTION: rc = md_parse_exception(d, s, err); break;
         case MD_STREAM_PROCESS_VM_COUNTERS: rc = md_parse_vm_counters(d, s, err); break;
+        case MD_STREAM_SYSTEM_MEMORY_INFO: rc = md_parse_system_memory(d, s, err); break;
         }
         if (rc != COR_OK) return cor_wrap(err, "%s stream", md_stream_type_name(order[k]));
     }
@@ -351,6 +352,7 @@ const md_exception *md_get_exception(const md_dump *d) { return d->has_exception
 const md_system_info *md_get_system_info(const md_dump *d) { return d->has_sysinfo ? &d->sysinfo : NULL; }
 const md_misc_info *md_get_misc_info(const md_dump *d) { return d->has_misc ? &d->misc : NULL; }
 const md_vm_counters *md_get_vm_counters(const md_dump *d) { return d->has_vm ? &d->vm : NULL; }
+const md_system_memory *md_get_system_memory(const md_dump *d) { return d->has_sysmem ? &d->sysmem : NULL; }
 
 const char *md_version_str(uint32_t ms, uint32_t ls, char *buf)
 {

@@ -208,6 +208,18 @@ typedef struct md_vm_counters {
         job_private_commit_limit, job_total_commit_limit;
 } md_vm_counters;
 
+/* SystemMemoryInfo (MINIDUMP_SYSTEM_MEMORY_INFO_1): the machine's memory
+ * when the dump was written. Page counts are in pages of page_size bytes. */
+typedef struct md_system_memory {
+    uint16_t revision, flags;
+    uint32_t timer_resolution, page_size, physical_pages, allocation_granularity;
+    uint64_t min_user_address, max_user_address, active_processor_mask;
+    uint32_t processors;
+    uint64_t file_cache_current, file_cache_peak;
+    bool has_basic_perf; /* flags & MINIDUMP_SYSMEMINFO1_BASICPERF */
+    uint64_t available_pages, committed_pages, commit_limit, peak_commitment;
+} md_system_memory;
+
 typedef struct md_token {
     uint32_t token_id;
     uint64_t handle;
@@ -263,6 +275,7 @@ const md_exception *md_get_exception(const md_dump *d);     /* NULL if none */
 const md_system_info *md_get_system_info(const md_dump *d); /* NULL if none */
 const md_misc_info *md_get_misc_info(const md_dump *d);     /* NULL if none */
 const md_vm_counters *md_get_vm_counters(const md_dump *d); /* NULL if none */
+const md_system_memory *md_get_system_memory(const md_dump *d); /* NULL if none */
 
 /* Lazily parsed streams: the first call parses, later calls return the
  * same arrays. A malformed stream yields COR_FAIL with a message; an

@@ -28,11 +28,12 @@ struct md_dump {
     size_t nranges;
     bool has_mem64;
 
-    bool has_exception, has_sysinfo, has_misc, has_vm;
+    bool has_exception, has_sysinfo, has_misc, has_vm, has_sysmem;
     md_exception exception;
     md_system_info sysinfo;
     md_misc_info misc;
     md_vm_counters vm;
+    md_system_memory sysmem;
 
     /* Lazily parsed streams. */
     bool handles_done, tinfo_done, minfo_done, tokens_done, ftables_done, comments_done;
@@ -71,5 +72,6 @@ int md_parse_exception(md_dump *d, const md_stream *s, cor_err *err);
 int md_parse_system_info(md_dump *d, const md_stream *s, cor_err *err);
 int md_parse_misc_info(md_dump *d, const md_stream *s, cor_err *err);
 int md_parse_vm_counters(md_dump *d, const md_stream *s, cor_err *err);
+int md_parse_system_memory(md_dump *d, const md_stream *s, cor_err *err);
 
 #endif

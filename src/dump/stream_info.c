@@ -164,3 +164,41 @@ int md_parse_vm_counters(md_dump *d, const md_stream *s, cor_err *err)
     d->has_vm = true;
     return COR_OK;
 }
+
+/* MINIDUMP_SYSTEM_MEMORY_INFO_1: Revision, Flags, then BASIC_INFORMATION
+ * (52 bytes) @4, FILECACHE_INFORMATION (60) @56, BASIC_PERFORMANCE (32)
+ * @116, then the long PERFORMANCE_INFORMATION we do not use yet. */
+#define SYSMEM_Basic 4
+#define SYSMEM_FileCache 56
+#define SYSMEM_BasicPerf 116
+#define SYSMEM_MIN_SIZE 148
+#define SYSMEMINFO1_BASICPERF 0x2
+
+int md_parse_system_memory(md_dump *d, const md_stream *s, cor_err *err)
+{
+    if (s->loc.size < SYSMEM_MIN_SIZE)
+        return cor_fail(err, "%u bytes, too small for MINIDUMP_SYSTEM_MEMORY_INFO_1", s->loc.size);
+    const uint8_t *p = d->data + s->loc.rva;
+    md_system_memory *m = &d->sysmem;
+    m->revision = le16(p);
+    m->flags = le16(p + 2);
+    const uint8_t *b = p + SYSMEM_Basic;
+    m->timer_resolution = le32(b);
+    m->page_size = le32(b + 4);
+    m->physical_pages = le32(b + 8);
+    m->allocation_granularity = le32(b + 20);
+    m->min_user_address = le64(b + 24);
+    m->max_user_address = le64(b + 32);
+    m->active_processor_mask = le64(b + 40);
+    m->processors = le32(b + 48);
+    m->file_cache_current = le64(p + SYSMEM_FileCache);
+    m->file_cache_peak = le64(p + SYSMEM_FileCache + 8);
+    m->has_basic_perf = m->flags & SYSMEMINFO1_BASICPERF;
+    const uint8_t *bp = p + SYSMEM_BasicPerf;
+    m->available_pages = le64(bp);
+    m->committed_pages = le64(bp + 8);
+    m->commit_limit = le64(bp + 16);
+    m->peak_commitment = le64(bp + 24);
+    d->has_sysmem = true;
+    return COR_OK;
+}

@@ -275,6 +275,10 @@ static void windows_streams_tests(void)
         CHECK(named > 0);
         const md_vm_counters *vm = md_get_vm_counters(d);
         CHECK(vm && vm->working_set > 0 && vm->peak_working_set >= vm->working_set);
+        const md_system_memory *sm = md_get_system_memory(d);
+        CHECK(sm && sm->page_size == 4096 && sm->allocation_granularity == 0x10000);
+        CHECK(sm && sm->processors == md_get_system_info(d)->nprocs);
+        CHECK(sm && sm->max_user_address > sm->min_user_address);
         md_close(d);
     }
     CHECK(md_open(corpus_path("radareorg__radare2-testbins/mdmp__calc.dmp"), &d, &err) == COR_OK);
