@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pe/pe_files.h"
+
 int target_open(const char *path, cor_target **out, cor_err *err)
 {
     *out = NULL;
@@ -24,10 +26,23 @@ void target_close(cor_target *t)
 {
     if (!t) return;
     as_close(t->as);
+    pe_files_free(t->images);
     md_close(t->dump);
     free(t->image_path);
     free(t->path);
     free(t);
+}
+
+int target_set_image_path(cor_target *t, const char *path, cor_err *err)
+{
+    pe_files *f = NULL;
+    if (path && *path && pe_files_new(t->dump, path, &f, err) != COR_OK) return COR_FAIL;
+    as_set_fallback(t->as, f ? pe_files_fallback : NULL, f);
+    pe_files_free(t->images);
+    t->images = f;
+    free(t->image_path);
+    t->image_path = path && *path ? strdup(path) : NULL;
+    return COR_OK;
 }
 
 int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err)

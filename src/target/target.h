@@ -23,12 +23,17 @@ typedef struct cor_target {
     /* Register context override set by .ecxr/.cxr; cleared by changing thread. */
     bool has_ctx_override;
     md_context ctx_override;
-    void *images;        /* pe_files* once the PE layer installs the image fallback */
-    char *image_path;    /* cdb -i */
+    struct pe_files *images; /* image files serving pages the dump lacks (cdb -i) */
+    char *image_path;    /* the image search path those come from, or NULL */
 } cor_target;
 
 int target_open(const char *path, cor_target **out, cor_err *err);
 void target_close(cor_target *t);
+
+/* Sets the executable image search path (cdb -i, .exepath): module images
+ * found there, matching by timestamp and size, serve reads of addresses the
+ * dump did not capture. NULL or "" turns that off. */
+int target_set_image_path(cor_target *t, const char *path, cor_err *err);
 
 /* The register context of thread index i as the dump recorded it. */
 int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err);
