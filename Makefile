@@ -7,7 +7,7 @@ FUZZBUILD ?= build-fuzz
 LAB       ?= $(abspath $(BUILD))/lab
 FUZZ_SECONDS ?= 600
 
-APT_PACKAGES = build-essential meson ninja-build pkg-config libedit-dev clang lld llvm \
+APT_PACKAGES = build-essential meson ninja-build pkg-config libedit-dev clang lld llvm python3 \
                libclang-rt-14-dev xz-utils lldb gcc-mingw-w64-x86-64 wine wine64
 
 .PHONY: all deps build check test lab asan demo fuzz bench clean
@@ -36,7 +36,7 @@ lab: build
 	@if [ -x tests/lab/build-lab.sh ]; then tests/lab/build-lab.sh $(LAB); fi
 
 test: build
-	meson test -C $(BUILD) --print-errorlogs
+	COR_LAB_REQUIRED=1 meson test -C $(BUILD) --print-errorlogs
 
 $(ASAN)/build.ninja:
 	CC=clang meson setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false -Dlab_dir=$(LAB)
@@ -44,7 +44,7 @@ $(ASAN)/build.ninja:
 asan: $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-	  meson test -C $(ASAN) --print-errorlogs
+	  COR_LAB_REQUIRED=1 meson test -C $(ASAN) --print-errorlogs
 
 check: deps
 	$(MAKE) build
