@@ -1,0 +1,159 @@
+/* The exception: .exr (the record), .ecxr (its register context), .cxr
+ * (back to the thread's own context). */
+#include "console/con_internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/cursor.h"
+#include "dump/ntstatus.h"
+
+/* __fastfail codes (winnt.h FAST_FAIL_*), which a STATUS_STACK_BUFFER_OVERRUN
+ * carries in its first parameter; WinDbg prints the name as "Subcode". */
+static const char *const fast_fail_names[] = {
+    [0] = "FAST_FAIL_LEGACY_GS_VIOLATION", [1] = "FAST_FAIL_VTGUARD_CHECK_FAILURE",
+    [2] = "FAST_FAIL_STACK_COOKIE_CHECK_FAILURE", [3] = "FAST_FAIL_CORRUPT_LIST_ENTRY",
+    [4] = "FAST_FAIL_INCORRECT_STACK", [5] = "FAST_FAIL_INVALID_ARG", [6] = "FAST_FAIL_GS_COOKIE_INIT",
+    [7] = "FAST_FAIL_FATAL_APP_EXIT", [8] = "FAST_FAIL_RANGE_CHECK_FAILURE",
+    [9] = "FAST_FAIL_UNSAFE_REGISTRY_ACCESS", [10] = "FAST_FAIL_GUARD_ICALL_CHECK_FAILURE",
+    [11] = "FAST_FAIL_GUARD_WRITE_CHECK_FAILURE", [12] = "FAST_FAIL_INVALID_FIBER_SWITCH",
+    [13] = "FAST_FAIL_INVALID_SET_OF_CONTEXT", [14] = "FAST_FAIL_INVALID_REFERENCE_COUNT",
+    [18] = "FAST_FAIL_INVALID_JUMP_BUFFER", [19] = "FAST_FAIL_MRDATA_MODIFIED",
+    [20] = "FAST_FAIL_CERTIFICATION_FAILURE", [21] = "FAST_FAIL_INVALID_EXCEPTION_CHAIN",
+    [22] = "FAST_FAIL_CRYPTO_LIBRARY", [23] = "FAST_FAIL_INVALID_CALL_IN_DLL_CALLOUT",
+    [24] = "FAST_FAIL_INVALID_IMAGE_BASE", [25] = "FAST_FAIL_DLOAD_PROTECTION_FAILURE",
+    [26] = "FAST_FAIL_UNSAFE_EXTENSION_CALL", [27] = "FAST_FAIL_DEPRECATED_SERVICE_INVOKED",
+    [28] = "FAST_FAIL_INVALID_BUFFER_ACCESS", [29] = "FAST_FAIL_INVALID_BALANCED_TREE",
+    [30] = "FAST_FAIL_INVALID_NEXT_THREAD", [31] = "FAST_FAIL_GUARD_ICALL_CHECK_SUPPRESSED",
+    [32] = "FAST_FAIL_APCS_DISABLED", [33] = "FAST_FAIL_INVALID_IDLE_STATE",
+    [34] = "FAST_FAIL_MRDATA_PROTECTION_FAILURE", [35] = "FAST_FAIL_UNEXPECTED_HEAP_EXCEPTION",
+    [36] = "FAST_FAIL_INVALID_LOCK_STATE", [37] = "FAST_FAIL_GUARD_JUMPTABLE",
+    [38] = "FAST_FAIL_INVALID_LONGJUMP_TARGET", [39] = "FAST_FAIL_INVALID_DISPATCH_CONTEXT",
+    [40] = "FAST_FAIL_INVALID_THREAD", [41] = "FAST_FAIL_INVALID_SYSCALL_NUMBER",
+    [42] = "FAST_FAIL_INVALID_FILE_OPERATION", [43] = "FAST_FAIL_LPAC_ACCESS_DENIED",
+    [44] = "FAST_FAIL_GUARD_SS_FAILURE", [45] = "FAST_FAIL_LOADER_CONTINUITY_FAILURE",
+    [46] = "FAST_FAIL_GUARD_EXPORT_SUPPRESSION_FAILURE", [47] = "FAST_FAIL_INVALID_CONTROL_STACK",
+    [48] = "FAST_FAIL_SET_CONTEXT_DENIED", [49] = "FAST_FAIL_INVALID_IAT",
+    [50] = "FAST_FAIL_HEAP_METADATA_CORRUPTION", [51] = "FAST_FAIL_PAYLOAD_RESTRICTION_VIOLATION",
+    [52] = "FAST_FAIL_LOW_LABEL_ACCESS_DENIED", [53] = "FAST_FAIL_ENCLAVE_CALL_FAILURE",
+    [54] = "FAST_FAIL_UNHANDLED_LSS_EXCEPTON", [55] = "FAST_FAIL_ADMINLESS_ACCESS_DENIED",
+    [56] = "FAST_FAIL_UNEXPECTED_CALL", [57] = "FAST_FAIL_CONTROL_INVALID_RETURN_ADDRESS",
+    [58] = "FAST_FAIL_UNEXPECTED_HOST_BEHAVIOR", [59] = "FAST_FAIL_FLAGS_CORRUPTION",
+    [60] = "FAST_FAIL_VEH_CORRUPTION", [61] = "FAST_FAIL_ETW_CORRUPTION", [62] = "FAST_FAIL_RIO_ABORT",
+    [63] = "FAST_FAIL_INVALID_PFN", [64] = "FAST_FAIL_GUARD_ICALL_CHECK_FAILURE_XFG",
+    [65] = "FAST_FAIL_CAST_GUARD", [66] = "FAST_FAIL_HOST_VISIBILITY_CHANGE",
+    [67] = "FAST_FAIL_KERNEL_CET_SHADOW_STACK_ASSIST", [68] = "FAST_FAIL_PATCH_CALLBACK_FAILED",
+    [69] = "FAST_FAIL_NTDLL_PATCH_FAILED", [70] = "FAST_FAIL_INVALID_FLS_DATA",
+};
+
+#define STATUS_ACCESS_VIOLATION 0xC0000005u
+#define STATUS_IN_PAGE_ERROR 0xC0000006u
+#define STATUS_STACK_BUFFER_OVERRUN 0xC0000409u
+
+/* An exception record, from the dump's stream or from memory. */
+typedef struct exr {
+    uint32_t code, flags, nparams;
+    uint64_t address;
+    uint64_t params[15];
+} exr;
+
+static void print_exr(con_session *s, const exr *x)
+{
+    char a[24], sym[300];
+    con_printf(s, "ExceptionAddress: %s", con_fmt_addr_plain(s, x->address, a));
+    if (con_symbolize(s, x->address, true, sym, sizeof sym)) con_printf(s, " (%s)", sym);
+    con_puts(s, "\n");
+    const char *what = md_exception_name(x->code);
+    con_printf(s, "   ExceptionCode: %08x", x->code);
+    if (what) con_printf(s, " (%s)", what);
+    con_printf(s, "\n  ExceptionFlags: %08x\nNumberParameters: %u\n", x->flags, x->nparams);
+    uint32_t shown = x->nparams < 15 ? x->nparams : 15;
+    for (uint32_t i = 0; i < shown; i++)
+        con_printf(s, "   Parameter[%u]: %s\n", i, con_fmt_addr_plain(s, x->params[i], a));
+    /* The interpretations WinDbg adds under the parameters. */
+    if ((x->code == STATUS_ACCESS_VIOLATION || x->code == STATUS_IN_PAGE_ERROR) && shown >= 2) {
+        const char *verb = x->params[0] == 0 ? "Attempt to read from address"
+                         : x->params[0] == 1 ? "Attempt to write to address"
+                         : x->params[0] == 8 ? "Attempt to execute non-executable address" : NULL;
+        if (verb) con_printf(s, "%s %s\n", verb, con_fmt_addr_plain(s, x->params[1], a));
+        if (x->code == STATUS_IN_PAGE_ERROR && shown >= 3)
+            con_printf(s, "Error code: %08" PRIx64 "\n", x->params[2] & 0xFFFFFFFFu);
+    }
+    if (x->code == STATUS_STACK_BUFFER_OVERRUN && shown >= 1) {
+        uint64_t sub = x->params[0];
+        const char *n = sub < sizeof fast_fail_names / sizeof fast_fail_names[0] ? fast_fail_names[sub] : NULL;
+        con_printf(s, "Subcode: 0x%" PRIx64 " %s\n", sub, n ? n : "(unknown)");
+    }
+}
+
+/* EXCEPTION_RECORD32 / EXCEPTION_RECORD64 as they lie in process memory
+ * (winnt.h): code, flags, record pointer, address, count, then 15 params. */
+static int read_exr(con_session *s, uint64_t addr, exr *x, cor_err *err)
+{
+    unsigned ps = con_ptr_size(s);
+    size_t size = ps == 4 ? 0x50 : 0x98;
+    uint8_t b[0x98];
+    char a[24];
+    if (as_read(s->t->as, addr, b, size, err) != COR_OK)
+        return cor_fail(err, "Cannot read the exception record at %s: not in the dump", con_fmt_addr(s, addr, a));
+    memset(x, 0, sizeof *x);
+    x->code = le32(b);
+    x->flags = le32(b + 4);
+    if (ps == 4) {
+        x->address = le32(b + 0xC);
+        x->nparams = le32(b + 0x10);
+        for (int i = 0; i < 15; i++) x->params[i] = le32(b + 0x14 + 4 * i);
+    } else {
+        x->address = le64(b + 0x10);
+        x->nparams = le32(b + 0x18);
+        for (int i = 0; i < 15; i++) x->params[i] = le64(b + 0x20 + 8 * i);
+    }
+    return COR_OK;
+}
+
+int cmd_exr(con_session *s, const char *name, const char *args, cor_err *err)
+{
+    exr x;
+    if (!*args) return cor_fail(err, "Syntax error: .exr needs -1 or an address");
+    if (strcmp(args, "-1") == 0) {
+        const md_exception *e = md_get_exception(s->t->dump);
+        if (!e) return cor_fail(err, "The dump has no exception record");
+        memset(&x, 0, sizeof x);
+        x.code = e->code;
+        x.flags = e->flags;
+        x.address = e->address;
+        x.nparams = e->nparams;
+        memcpy(x.params, e->params, sizeof x.params);
+    } else {
+        uint64_t addr;
+        const char *end;
+        if (con_eval(s, args, &end, &addr, err) != COR_OK) return COR_FAIL;
+        if (*end) return cor_fail(err, "Syntax error at '%s'", end);
+        if (read_exr(s, addr, &x, err) != COR_OK) return COR_FAIL;
+    }
+    print_exr(s, &x);
+    return COR_OK;
+}
+
+int cmd_ecxr(con_session *s, const char *name, const char *args, cor_err *err)
+{
+    const md_exception *e = md_get_exception(s->t->dump);
+    /* WinDbg's words when there is no exception to switch to. */
+    if (!e || !e->context.size) return cor_fail(err, "Unable to get exception context, HRESULT 0x8000FFFF");
+    md_context c;
+    if (md_context_read(s->t->dump, e->context, s->t->arch, &c, err) != COR_OK)
+        return cor_wrap(err, "exception context");
+    s->t->ctx_override = c;
+    s->t->has_ctx_override = true;
+    con_print_registers(s, &c);
+    con_print_location(s, c.ip);
+    return COR_OK;
+}
+
+int cmd_cxr(con_session *s, const char *name, const char *args, cor_err *err)
+{
+    if (*args) return cor_fail(err, ".cxr ADDR (a CONTEXT in memory) is not supported yet; .cxr alone resets");
+    s->t->has_ctx_override = false;
+    con_puts(s, "Resetting default scope\n");
+    return COR_OK;
+}
