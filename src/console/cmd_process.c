@@ -1,29 +1,10 @@
-/* !peb and !teb in WinDbg's layouts, over the process layer's readers.
- *
- * A few fields WinDbg shows are not in proc_peb/proc_teb (yet): the two
- * flag bytes that open the PEB, the environment block's address, and the
- * NT_TIB and TEB words below. They are read here at their winnt.h /
- * ntdll-symbol offsets, which have not moved since Windows XP. */
+/* !peb and !teb in WinDbg's layouts, over the process layer's readers. */
 #include "console/con_internal.h"
 
 #include <inttypes.h>
 #include <string.h>
 
 #include "process/environment.h"
-
-/* NT_TIB (winnt.h): pointer-sized fields in this order from offset 0. */
-enum { TIB_SUBSYSTEM = 3, TIB_FIBER_DATA = 4, TIB_ARBITRARY = 5 };
-
-typedef struct teb_extra {
-    uint32_t owned_locks;     /* CountOfOwnedCriticalSections */
-    uint32_t hard_error_mode; /* HardErrorMode */
-} teb_extra;
-static const teb_extra teb_extra32 = { 0x38, 0xF28 };
-static const teb_extra teb_extra64 = { 0x6C, 0x16B0 };
-
-/* RTL_USER_PROCESS_PARAMETERS.Environment. */
-#define PARAMS_ENVIRONMENT_32 0x48
-#define PARAMS_ENVIRONMENT_64 0x80
 
 /* !peb prints pointers as %p does: full width, no backtick. */
 static const char *ptr(unsigned ps, uint64_t v, char *buf)
@@ -39,12 +20,9 @@ static void print_peb(con_session *s, const proc_peb *p)
 {
     unsigned ps = p->ptr_size;
     char b[24];
-    uint8_t inherited = 0, read_ifeo = 0;
-    as_read_u8(s->t->as, p->addr, &inherited);
-    as_read_u8(s->t->as, p->addr + 1, &read_ifeo);
     con_printf(s, "%s at %s\n", p->wow64 ? "Wow64 PEB32" : "PEB", ptr(ps, p->addr, b));
-    con_printf(s, "    InheritedAddressSpace:    %s\n", inherited ? "Yes" : "No");
-    con_printf(s, "    ReadImageFileExecOptions: %s\n", read_ifeo ? "Yes" : "No");
+    con_printf(s, "    InheritedAddressSpace:    %s\n", p->inherited_address_space ? "Yes" : "No");
+    con_printf(s, "    ReadImageFileExecOptions: %s\n", p->read_image_file_exec_options ? "Yes" : "No");
     con_printf(s, "    BeingDebugged:            %s\n", p->being_debugged ? "Yes" : "No");
     con_printf(s, "    ImageBaseAddress:         %s\n", ptr(ps, p->image_base, b));
     con_printf(s, "    NtGlobalFlag:             %x\n", p->nt_global_flag);
@@ -57,11 +35,7 @@ static void print_peb(con_session *s, const proc_peb *p)
     con_printf(s, "    ImageFile:    '%s'\n", text(p->image_path));
     con_printf(s, "    CommandLine:  '%s'\n", text(p->command_line));
     con_printf(s, "    DllPath:      '%s'\n", text(p->dll_path));
-    uint64_t env = 0;
-    if (p->process_parameters)
-        as_read_ptr(s->t->as, p->process_parameters + (ps == 4 ? PARAMS_ENVIRONMENT_32 : PARAMS_ENVIRONMENT_64), ps,
-                    &env);
-    con_printf(s, "    Environment:  %s\n", ptr(ps, env, b));
+    con_printf(s, "    Environment:  %s\n", ptr(ps, p->environment_addr, b));
     for (size_t i = 0; i < p->nenvironment; i++) con_printf(s, "        %s\n", p->environment[i]);
 }
 
@@ -86,22 +60,14 @@ int cmd_peb(con_session *s, const char *name, const char *args, cor_err *err)
 static void print_teb(con_session *s, const proc_teb *t)
 {
     unsigned ps = t->ptr_size;
-    const teb_extra *x = ps == 4 ? &teb_extra32 : &teb_extra64;
     char b[24], b2[24];
-    uint64_t subsystem = 0, fiber = 0, arbitrary = 0;
-    uint32_t locks = 0, hard = 0;
-    as_read_ptr(s->t->as, t->addr + TIB_SUBSYSTEM * ps, ps, &subsystem);
-    as_read_ptr(s->t->as, t->addr + TIB_FIBER_DATA * ps, ps, &fiber);
-    as_read_ptr(s->t->as, t->addr + TIB_ARBITRARY * ps, ps, &arbitrary);
-    as_read_u32(s->t->as, t->addr + x->owned_locks, &locks);
-    as_read_u32(s->t->as, t->addr + x->hard_error_mode, &hard);
     con_printf(s, "%s at %s\n", t->wow64 ? "Wow64 TEB32" : "TEB", ptr(ps, t->addr, b));
     con_printf(s, "    ExceptionList:        %s\n", ptr(ps, t->exception_list, b));
     con_printf(s, "    StackBase:            %s\n", ptr(ps, t->stack_base, b));
     con_printf(s, "    StackLimit:           %s\n", ptr(ps, t->stack_limit, b));
-    con_printf(s, "    SubSystemTib:         %s\n", ptr(ps, subsystem, b));
-    con_printf(s, "    FiberData:            %s\n", ptr(ps, fiber, b));
-    con_printf(s, "    ArbitraryUserPointer: %s\n", ptr(ps, arbitrary, b));
+    con_printf(s, "    SubSystemTib:         %s\n", ptr(ps, t->sub_system_tib, b));
+    con_printf(s, "    FiberData:            %s\n", ptr(ps, t->fiber_data, b));
+    con_printf(s, "    ArbitraryUserPointer: %s\n", ptr(ps, t->arbitrary_user_pointer, b));
     con_printf(s, "    Self:                 %s\n", ptr(ps, t->self, b));
     con_printf(s, "    EnvironmentPointer:   %s\n", ptr(ps, t->environment_pointer, b));
     con_printf(s, "    ClientId:             %s . %s\n", ptr(ps, t->client_pid, b), ptr(ps, t->client_tid, b2));
@@ -110,8 +76,8 @@ static void print_teb(con_session *s, const proc_teb *t)
     con_printf(s, "    PEB Address:          %s\n", ptr(ps, t->peb, b));
     con_printf(s, "    LastErrorValue:       %u\n", t->last_error);
     con_printf(s, "    LastStatusValue:      %x\n", t->last_status);
-    con_printf(s, "    Count Owned Locks:    %u\n", locks);
-    con_printf(s, "    HardErrorMode:        %u\n", hard);
+    con_printf(s, "    Count Owned Locks:    %u\n", t->owned_locks);
+    con_printf(s, "    HardErrorMode:        %u\n", t->hard_error_mode);
 }
 
 int cmd_teb(con_session *s, const char *name, const char *args, cor_err *err)

@@ -9,12 +9,15 @@
 #include "core/text.h"
 
 typedef struct teb_layout {
-    uint32_t exception_list, stack_base, stack_limit, self, environment_pointer, client_id, rpc_handle,
-        tls_pointer, peb, last_error, last_status, deallocation_stack;
+    uint32_t exception_list, stack_base, stack_limit, sub_system_tib, fiber_data, arbitrary_user_pointer, self,
+        environment_pointer, client_id, rpc_handle, tls_pointer, peb, last_error, owned_locks, last_status,
+        deallocation_stack, hard_error_mode;
 } teb_layout;
 
-static const teb_layout teb32 = { 0x00, 0x04, 0x08, 0x18, 0x1C, 0x20, 0x28, 0x2C, 0x30, 0x34, 0xBF4, 0xE0C };
-static const teb_layout teb64 = { 0x00, 0x08, 0x10, 0x30, 0x38, 0x40, 0x50, 0x58, 0x60, 0x68, 0x1250, 0x1478 };
+static const teb_layout teb32 = { 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x20, 0x28, 0x2C,
+                                  0x30, 0x34, 0x38, 0xBF4, 0xE0C, 0xF28 };
+static const teb_layout teb64 = { 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x40, 0x50, 0x58,
+                                  0x60, 0x68, 0x6C, 0x1250, 0x1478, 0x16B0 };
 
 typedef struct peb_layout {
     uint32_t being_debugged, image_base, ldr, process_parameters, process_heap, number_of_processors,
@@ -81,6 +84,11 @@ int proc_read_teb(cor_target *t, size_t i, bool prefer32, proc_teb *out, cor_err
         rd_ptr(t, addr + L->peb, ps, &out->peb) != COR_OK)
         return cor_fail(err, "TEB at 0x%llx is not in the dump", (unsigned long long)addr);
     rd_ptr(t, addr + L->exception_list, ps, &out->exception_list);
+    rd_ptr(t, addr + L->sub_system_tib, ps, &out->sub_system_tib);
+    rd_ptr(t, addr + L->fiber_data, ps, &out->fiber_data);
+    rd_ptr(t, addr + L->arbitrary_user_pointer, ps, &out->arbitrary_user_pointer);
+    as_read_u32(t->as, addr + L->owned_locks, &out->owned_locks);
+    as_read_u32(t->as, addr + L->hard_error_mode, &out->hard_error_mode);
     rd_ptr(t, addr + L->self, ps, &out->self);
     rd_ptr(t, addr + L->environment_pointer, ps, &out->environment_pointer);
     rd_ptr(t, addr + L->client_id, ps, &out->client_pid);
@@ -158,6 +166,9 @@ int proc_read_peb(cor_target *t, bool prefer32, proc_peb *out, cor_err *err)
     if (as_read_u8(t->as, a + L->being_debugged, &out->being_debugged) != COR_OK ||
         rd_ptr(t, a + L->image_base, ps, &out->image_base) != COR_OK)
         return cor_fail(err, "PEB at 0x%llx is not in the dump", (unsigned long long)a);
+    /* InheritedAddressSpace and ReadImageFileExecOptions open the PEB. */
+    as_read_u8(t->as, a, &out->inherited_address_space);
+    as_read_u8(t->as, a + 1, &out->read_image_file_exec_options);
     rd_ptr(t, a + L->ldr, ps, &out->ldr);
     rd_ptr(t, a + L->process_parameters, ps, &out->process_parameters);
     rd_ptr(t, a + L->process_heap, ps, &out->process_heap);
@@ -184,10 +195,10 @@ int proc_read_peb(cor_target *t, bool prefer32, proc_peb *out, cor_err *err)
         out->command_line = read_ustring(t, pp + P->command_line, ps, rel);
         out->window_title = read_ustring(t, pp + P->window_title, ps, rel);
         out->desktop_info = read_ustring(t, pp + P->desktop_info, ps, rel);
-        uint64_t env = 0, env_size = 0;
-        rd_ptr(t, pp + P->environment, ps, &env);
+        uint64_t env_size = 0;
+        rd_ptr(t, pp + P->environment, ps, &out->environment_addr);
         rd_ptr(t, pp + P->environment_size, ps, &env_size);
-        read_environment(t, env, env_size, out);
+        read_environment(t, out->environment_addr, env_size, out);
     }
     return COR_OK;
 }

@@ -21,6 +21,8 @@ typedef struct proc_peb {
     uint64_t addr;
     unsigned ptr_size;       /* 4 for x86 and WoW64's 32-bit PEB, else 8 */
     bool wow64;              /* true when this is the 32-bit PEB of a WoW64 process */
+    uint8_t inherited_address_space;
+    uint8_t read_image_file_exec_options;
     uint8_t being_debugged;
     uint64_t image_base;
     uint64_t ldr;
@@ -39,6 +41,7 @@ typedef struct proc_peb {
     char *command_line;
     char *window_title;
     char *desktop_info;
+    uint64_t environment_addr; /* RTL_USER_PROCESS_PARAMETERS.Environment */
     char **environment;      /* "NAME=value" strings */
     size_t nenvironment;
 } proc_peb;
@@ -48,6 +51,7 @@ typedef struct proc_teb {
     unsigned ptr_size;
     bool wow64;
     uint64_t exception_list; /* x86 SEH chain head */
+    uint64_t sub_system_tib, fiber_data, arbitrary_user_pointer;
     uint64_t stack_base;     /* highest address */
     uint64_t stack_limit;    /* lowest committed address */
     uint64_t deallocation_stack; /* lowest reserved address (stack reservation start) */
@@ -59,6 +63,8 @@ typedef struct proc_teb {
     uint64_t peb;
     uint32_t last_error;
     uint32_t last_status;    /* LastStatusValue (NTSTATUS) */
+    uint32_t owned_locks;    /* CountOfOwnedCriticalSections */
+    uint32_t hard_error_mode;
 } proc_teb;
 
 /* True when the dump is of a 32-bit process captured by a 64-bit writer. */
