@@ -24,27 +24,34 @@ dumps+=("$(ls -S "$corpus"/*/*.dmp | head -1)")
 
 # Runs a command $runs times; prints "median_ms max_rss_kb".
 measure() {
-    local times=() rss=0 out
+    local times=() rss=0 out tf
+    tf=$(mktemp)
     for _ in $(seq "$runs"); do
-        out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-        times+=("$(awk '{printf "%d", $1*1000}' <<<"$out")")
+        # Wall time from the shell's microsecond clock (time's %e has only
+        # 10 ms resolution); peak RSS from GNU time.
+        local t0=$EPOCHREALTIME
+        timeout 120 /usr/bin/time -o "$tf" -f "%M" "$@" </dev/null >/dev/null 2>&1 || true
+        local t1=$EPOCHREALTIME
+        out="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }') $(tail -1 "$tf")"
+        times+=("$(awk '{print $1}' <<<"$out")")
         local r; r=$(awk '{print $2}' <<<"$out")
         [ "$r" -gt "$rss" ] && rss=$r
     done
+    rm -f "$tf"
     local med; med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     echo "$med $rss"
 }
 
-printf '%-40s %10s %8s | %-18s %10s %8s | %s\n' "dump (size)" "coroner ms" "RSS MB" "peer" "peer ms" "RSS MB" "time ratio"
+printf '%-44s %10s %8s | %-18s %10s %8s | %s\n' "dump (size)" "coroner ms" "RSS MB" "peer" "peer ms" "RSS MB" "time ratio"
 for d in "${dumps[@]}"; do
     size=$(du -m "$d" | cut -f1)
     read -r cm cr < <(measure "$coroner" -c "lm; ~" "$d")
     if [ -n "$lldb" ]; then
         read -r lm lr < <(measure "$lldb" --batch --no-lldbinit -c "$d" -o "image list" -o "thread list")
         ratio=$(awk -v a="$lm" -v b="$cm" 'BEGIN { if (b == 0) b = 1; printf "%.1fx faster", a / b }')
-        printf '%-40s %10s %8.1f | %-18s %10s %8.1f | %s\n' "$(basename "$d") (${size} MB)" "$cm" "$(awk -v r="$cr" 'BEGIN{print r/1024}')" \
+        printf '%-44s %10s %8.1f | %-18s %10s %8.1f | %s\n' "$(basename "$d" | cut -c1-34) (${size} MB)" "$cm" "$(awk -v r="$cr" 'BEGIN{print r/1024}')" \
             "lldb image list" "$lm" "$(awk -v r="$lr" 'BEGIN{print r/1024}')" "$ratio"
     else
-        printf '%-40s %10s %8.1f | %s\n' "$(basename "$d") (${size} MB)" "$cm" "$(awk -v r="$cr" 'BEGIN{print r/1024}')" "lldb not installed"
+        printf '%-40s %10s %8.1f | %s\n' "$(basename "$d" | cut -c1-34) (${size} MB)" "$cm" "$(awk -v r="$cr" 'BEGIN{print r/1024}')" "lldb not installed"
     fi
 done
