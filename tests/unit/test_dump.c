@@ -61,6 +61,23 @@ static void check_dump(const char *path, const char *file, const char *note)
      * a parser that ignored the padding, so its "main" is not a fact. */
     if ((v = note_val(note, "main")) && md_module_count(d) && !strstr(note, "hand-made"))
         CHECK_STR(md_module_at(d, 0)->name, v);
+    /* "modules: a.exe,ntdll.dll,...,+11 more;" lists the first names in order. */
+    const char *ml = strstr(note, "modules: ");
+    if (ml && !strstr(note, "hand-made")) {
+        ml += 9;
+        size_t k = 0;
+        while (*ml && *ml != ';' && *ml != '+') {
+            size_t n = strcspn(ml, ",;");
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(n < 255 ? n : 255), ml);
+            const md_module *m = md_module_at(d, k++);
+            CHECK(m != NULL);
+            if (m) CHECK_STR(m->name, name);
+            ml += n;
+            if (*ml == ',') ml++;
+        }
+        CHECK(k > 0);
+    }
     const md_exception *x = md_get_exception(d);
     if ((v = note_val(note, "tid")) && strstr(note, "exc tid=")) {
         CHECK(x != NULL);
