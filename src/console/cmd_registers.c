@@ -162,6 +162,12 @@ void con_print_location(con_session *s, uint64_t ip)
 {
     char sym[300];
     if (con_symbolize(s, ip, false, sym, sizeof sym)) con_printf(s, "%s:\n", sym);
+    /* WinDbg follows with the instruction at ip, or question marks when
+     * the code is not in the dump. */
+    if (!con_print_instruction(s, ip)) {
+        char a[24];
+        con_printf(s, "%s ??              ???\n", con_fmt_addr(s, ip, a));
+    }
 }
 
 static void print_value(con_session *s, const char *name, uint64_t v, unsigned width)

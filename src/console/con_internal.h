@@ -28,6 +28,10 @@ struct con_session {
     /* Where a bare `db`/`dd`/... continues: after the last display. */
     bool has_next_dump;
     uint64_t next_dump_addr;
+    /* The disassembler, opened on first use, and where a bare `u` goes on. */
+    struct dis_engine *dis;
+    bool has_next_u;
+    uint64_t next_u_addr;
     expr_env env;
 };
 
@@ -101,6 +105,10 @@ int cmd_evaluate(con_session *s, const char *name, const char *args, cor_err *er
 int cmd_echo(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_sympath(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_exepath(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_unassemble(con_session *s, const char *name, const char *args, cor_err *err);
+/* Prints one disassembled instruction line at addr (as `u` and `r` do);
+ * returns its length, or 0 when the bytes are not in the dump. */
+size_t con_print_instruction(con_session *s, uint64_t addr);
 
 /* The PEB address, for the $peb pseudo-register (cmd_process.c). */
 int con_peb_address(con_session *s, uint64_t *addr);

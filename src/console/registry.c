@@ -22,6 +22,8 @@ static const con_command commands[] = {
     { "db dw dd dq dp dps dds dqs da du", CON_ATTACHED, cmd_display,
       "d{b|w|d|q|p|ps|ds|qs|a|u} [ADDR [L COUNT | L?COUNT | ADDR2]]",
       "display memory as bytes, words, dwords, qwords, pointers (with module+offset), strings" },
+    { "u", CON_ATTACHED, cmd_unassemble, "u [ADDR] [L COUNT]",
+      "disassemble (8 instructions from the current instruction, or where the last u stopped)" },
     { "!peb", 0, cmd_peb, "!peb", "process environment block: image, command line, environment" },
     { "!teb", 0, cmd_teb, "!teb [ADDR]", "thread environment block of the current thread (or at ADDR)" },
     { ".time", 0, cmd_time, ".time", "debug session time, process uptime, kernel and user time" },

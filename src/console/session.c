@@ -2,6 +2,7 @@
  * address symbolization, and the binding of expressions to the target
  * (registers, pseudo-registers, module names, memory). */
 #include "console/con_internal.h"
+#include "disasm/disasm.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -232,6 +233,7 @@ void con_close(con_session *s)
     free(s->mod_names);
     free(s->mod_sorted);
     free(s->symbol_path);
+    dis_close(s->dis);
     free(s);
 }
 

@@ -54,6 +54,12 @@ for f in "${facts[@]}"; do
             "$([ "$(fact exception.access "$f")" = write ] && echo "write to" || echo "read from")" "$target")"
         stack_base=$(fact overflow.stack_base "$f")
         [ -n "$stack_base" ] && has_line "$out" "$(printf '    StackBase:            %016x' "$stack_base")"
+        # A write fault: under the registers, the faulting instruction is a
+        # store through a register, at the exception address.
+        if [ "$(fact exception.access "$f")" = write ]; then
+            run -c ".ecxr" "$dump"
+            has_re "$out" '^[0-9a-f`]+ [0-9a-f]+ +mov +dword ptr \[[a-z0-9]+\],'
+        fi
     fi
     checked=$((checked + 1))
 done
