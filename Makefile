@@ -7,7 +7,7 @@ FUZZBUILD ?= build-fuzz
 LAB       ?= $(abspath $(BUILD))/lab
 FUZZ_SECONDS ?= 600
 
-APT_PACKAGES = build-essential meson ninja-build pkg-config libedit-dev libcapstone-dev clang lld llvm python3 \
+APT_PACKAGES = build-essential meson ninja-build pkg-config libedit-dev libcurl4-openssl-dev libmspack-dev libcapstone-dev clang lld llvm python3 \
                libclang-rt-14-dev xz-utils lldb time gcc-mingw-w64-x86-64 wine wine64
 
 .PHONY: all deps build check test lab asan demo fuzz bench clean

@@ -24,6 +24,8 @@ for target in "$build"/fuzz/fuzz_*; do
     case $name in
         fuzz_dump) dir=$(seed "$name" "$corpus_root"/*/*.dmp) ;;
         fuzz_pe) dir=$(seed "$name" "$corpus_root"/*/*.dll "$corpus_root"/*/*.exe) ;;
+        fuzz_pdb) dir=$(seed "$name" "$corpus_root"/*/*.pdb) ;;
+        fuzz_breakpad) dir=$(seed "$name" "$corpus_root"/*/*.sym) ;;
         *) dir=$(seed "$name") ;;
     esac
     echo "== $name: ${seconds}s on $(ls "$dir" | wc -l) seeds"

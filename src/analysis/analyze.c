@@ -1,19 +1,21 @@
 #include "analysis/analyze.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: coroner analyze DUMP [--format text|json]\n");
+    fprintf(stderr, "usage: coroner analyze [-y SYMPATH] DUMP [--format text|json]\n");
     return 2;
 }
 
 int analyze_main(int argc, char **argv)
 {
-    const char *path = NULL, *format = "text";
+    const char *path = NULL, *format = "text", *sympath = getenv("_NT_SYMBOL_PATH");
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) format = argv[++i];
         else if (strncmp(argv[i], "--format=", 9) == 0) format = argv[i] + 9;
+        else if (strcmp(argv[i], "-y") == 0 && i + 1 < argc) sympath = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1]) return usage();
         else if (!path) path = argv[i];
         else return usage();
@@ -26,6 +28,8 @@ int analyze_main(int argc, char **argv)
         fprintf(stderr, "coroner: %s: %s\n", path, err.msg);
         return 2;
     }
+    if (sympath && *sympath && target_set_symbol_path(t, sympath, &err) != COR_OK)
+        fprintf(stderr, "coroner: symbol path: %s\n", err.msg);
     an_summary s;
     int rc = 0;
     if (an_summarize(t, &s, &err) != COR_OK) {

@@ -127,6 +127,13 @@ void an_render_json(const an_summary *s, FILE *out)
         kv_str(&b, "module", x->module, &f);
         if (x->module) kv_hex(&b, "module_offset", x->module_offset, &f);
         else kv_str(&b, "module_offset", NULL, &f);
+        kv_str(&b, "function", x->function, &f);
+        if (x->function) kv_hex(&b, "function_offset", x->function_offset, &f);
+        else kv_str(&b, "function_offset", NULL, &f);
+        kv_str(&b, "file", x->file, &f);
+        key(&b, "line", &f);
+        if (x->line) sb_printf(&b, "%u", x->line);
+        else sb_puts(&b, "null");
         kv_hex(&b, "flags", x->flags, &f);
         key(&b, "parameters", &f);
         sb_putc(&b, '[');

@@ -68,7 +68,9 @@ void an_render_text(const an_summary *s, FILE *out)
         fprintf(out, "\nException\n");
         fprintf(out, "  Code          %08x (%s)\n", x->code, x->name ? x->name : "unknown");
         fprintf(out, "  Address       %016" PRIx64, x->address);
-        if (x->module) fprintf(out, " (%s+0x%" PRIx64 ")", x->module, x->module_offset);
+        if (x->module && x->function) fprintf(out, " (%s!%s+0x%" PRIx64 ")", x->module, x->function, x->function_offset);
+        else if (x->module) fprintf(out, " (%s+0x%" PRIx64 ")", x->module, x->module_offset);
+        if (x->file && x->line) fprintf(out, "\n  Source        %s @ %u", x->file, x->line);
         fprintf(out, "\n  Thread        %u", x->tid);
         if (x->thread_index != (size_t)-1) fprintf(out, " (~%zu)", x->thread_index);
         fprintf(out, "\n  Flags         %08x%s\n", x->flags, x->flags & 1 ? " (noncontinuable)" : "");

@@ -10,6 +10,7 @@
 #include "dump/ntstatus.h"
 #include "dump/os_version.h"
 #include "process/environment.h"
+#include "sym/resolver.h"
 
 /* MINIDUMP_TYPE bits that mean the whole address space was written. */
 #define MiniDumpWithFullMemory 0x2
@@ -63,7 +64,11 @@ static void exception_finding(an_summary *s)
 {
     const an_exception *x = &s->exception;
     char where[256];
-    if (x->module) snprintf(where, sizeof where, " in %s+0x%llx", x->module, (unsigned long long)x->module_offset);
+    if (x->module && x->function)
+        snprintf(where, sizeof where, " in %s!%s+0x%llx", x->module, x->function,
+                 (unsigned long long)x->function_offset);
+    else if (x->module)
+        snprintf(where, sizeof where, " in %s+0x%llx", x->module, (unsigned long long)x->module_offset);
     else snprintf(where, sizeof where, " at 0x%llx", (unsigned long long)x->address);
     const char *name = x->name ? x->name : "Unknown exception";
     char *title = fmt("%s (0x%08x)%s on thread %u", name, x->code, where, x->tid);
@@ -165,6 +170,15 @@ int an_summarize(cor_target *t, an_summary *s, cor_err *err)
         if (m) {
             e->module = m->name;
             e->module_offset = x->address - m->base;
+        }
+        size_t mi;
+        bool has;
+        sym_hit hit;
+        if (sym_resolve(t->syms, x->address, &mi, &has, &hit) && has && hit.function) {
+            e->function = hit.function;
+            e->function_offset = e->module_offset - hit.func_rva;
+            e->file = hit.file;
+            e->line = hit.line;
         }
         e->flags = x->flags;
         e->nparams = x->nparams;

@@ -26,6 +26,10 @@ typedef struct an_exception {
     uint64_t address;
     const char *module;       /* module containing the address, or NULL */
     uint64_t module_offset;
+    const char *function;     /* from the module's symbols, or NULL */
+    uint64_t function_offset;
+    const char *file;         /* source file and line, or NULL / 0 */
+    uint32_t line;
     uint32_t flags;
     uint32_t nparams;
     uint64_t params[15];

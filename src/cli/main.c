@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
     fputs("usage: coroner [OPTIONS] DUMP                 interactive console (WinDbg syntax, 0:000> prompt)\n"
           "       coroner [OPTIONS] -c \"CMD; CMD\" DUMP    run console commands, print, exit (as cdb -c)\n"
-          "       coroner analyze DUMP [--format text|json]  automated crash/hang report\n"
+          "       coroner analyze [-y SYMPATH] DUMP [--format text|json]  automated crash/hang report\n"
           "       coroner --help | --version\n"
           "\n"
           "options:\n"
@@ -24,7 +24,7 @@ static void usage(FILE *f)
           "  -z DUMP        the dump file, as cdb spells it (a plain argument works too)\n"
           "  -i IMAGEPATH   executable image search path: module files matching by\n"
           "                 timestamp and size serve memory the dump lacks\n"
-          "  -y SYMPATH     symbol search path (stored; symbols are not loaded yet);\n"
+          "  -y SYMPATH     symbol search path (PDBs and Breakpad .sym files);\n"
           "                 default $_NT_SYMBOL_PATH\n"
           "  -h, --help     this help\n"
           "  --version      print the version\n"
@@ -120,7 +120,8 @@ int main(int argc, char **argv)
         target_close(t);
         goto out;
     }
-    if (sym_path) con_set_symbol_path(s, sym_path);
+    if (sym_path && con_set_symbol_path(s, sym_path, &err) != COR_OK)
+        fprintf(stderr, "coroner: symbol path: %s\n", err.msg);
     if (has_cmds) {
         con_set_echo(s, true);
         con_execute(s, cmds.s);

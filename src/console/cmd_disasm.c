@@ -36,8 +36,10 @@ size_t con_print_instruction(con_session *s, uint64_t addr)
         else
             snprintf(ops, sizeof ops, "%s", con_fmt_addr(s, in.target, ta));
     }
-    if (*ops) con_printf(s, "%s %-16s%-7s %s\n", con_fmt_addr(s, addr, a), hex, in.mnemonic, ops);
-    else con_printf(s, "%s %-16s%s\n", con_fmt_addr(s, addr, a), hex, in.mnemonic);
+    /* The byte column is 16 wide; longer encodings push the mnemonic on by one blank. */
+    const char *gap = strlen(hex) >= 16 ? " " : "";
+    if (*ops) con_printf(s, "%s %-16s%s%-7s %s\n", con_fmt_addr(s, addr, a), hex, gap, in.mnemonic, ops);
+    else con_printf(s, "%s %-16s%s%s\n", con_fmt_addr(s, addr, a), hex, gap, in.mnemonic);
     return in.size;
 }
 

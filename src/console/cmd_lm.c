@@ -9,9 +9,11 @@
  *   lm1m              names only
  * Options combine: lmvm kernel*, lm v m kernel*.
  *
- * Symbols are not loaded yet, so every module is "(deferred)", which is
- * what WinDbg shows for a module whose symbols it has not needed. */
+ * The status column is WinDbg's: "(deferred)" until something needed the
+ * module's symbols, then "(pdb symbols)", "(export symbols)" or
+ * "(no symbols)", with the file they came from. */
 #include "console/con_internal.h"
+#include "sym/resolver.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -162,7 +164,16 @@ int cmd_lm(con_session *s, const char *name, const char *args, cor_err *err)
         else if (o.timestamps) {
             con_fmt_time(s, (time_t)m->timestamp, false, buf, sizeof buf);
             con_printf(s, "%s (%08X)\n", buf, m->timestamp);
-        } else con_puts(s, "  (deferred)\n");
+        } else {
+            const sym_source *src = sym_module_source(s->t->syms, i);
+            switch (sym_module_state(s->t->syms, i)) {
+            case SYM_STATE_DEFERRED: con_puts(s, "  (deferred)\n"); break;
+            case SYM_STATE_NONE: con_puts(s, "  (no symbols)\n"); break;
+            case SYM_STATE_LOADED:
+                con_printf(s, "  (%s)  %s\n", sym_kind_status(src->ops->kind), src->origin ? src->origin : "");
+                break;
+            }
+        }
         if (o.verbose) print_verbose(s, m);
     }
     /* WinDbg ends the list with the modules that were unloaded before the

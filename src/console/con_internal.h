@@ -19,7 +19,6 @@ struct con_session {
     bool echo;
     bool quit;
     char prompt[32];
-    char *symbol_path;
     /* Module display names (WinDbg's: "ntdll", "System_Web_ni"), indexed
      * like md_module_at, and the module indices sorted by base. */
     char **mod_names;
@@ -106,6 +105,12 @@ int cmd_echo(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_sympath(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_exepath(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_unassemble(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_reload(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_ln(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_x(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_lmi(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_symfix(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_sym(con_session *s, const char *name, const char *args, cor_err *err);
 /* Prints one disassembled instruction line at addr (as `u` and `r` do);
  * returns its length, or 0 when the bytes are not in the dump. */
 size_t con_print_instruction(con_session *s, uint64_t addr);

@@ -33,7 +33,8 @@ void con_set_output_buffer(con_session *s, strbuf *sb);
 void con_set_echo(con_session *s, bool on);
 
 /* The symbol path (-y, .sympath); stored for the symbol layer to come. */
-void con_set_symbol_path(con_session *s, const char *path);
+/* Sets the target's symbol path (loaded symbols are forgotten). */
+int con_set_symbol_path(con_session *s, const char *path, cor_err *err);
 const char *con_symbol_path(const con_session *s);
 
 /* "0:000> ": process 0, current thread index in three digits. The string

@@ -2,6 +2,7 @@
  * commands, how a command's name is told from its arguments, and what an
  * unknown command prints. */
 #include "console/con_internal.h"
+#include "sym/store/sympath.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -31,6 +32,14 @@ static const con_command commands[] = {
     { "?", 0, cmd_evaluate, "? EXPR", "evaluate an expression" },
     { ".echo", 0, cmd_echo, ".echo TEXT", "print text" },
     { ".sympath", 0, cmd_sympath, ".sympath [PATH]", "show or set the symbol search path" },
+    { ".symfix", 0, cmd_symfix, ".symfix[+] [CACHE]",
+      "symbol path = srv*CACHE*https://msdl.microsoft.com/download/symbols (+: append)" },
+    { "!sym", 0, cmd_sym, "!sym noisy | quiet", "log every symbol-store probe, or stop" },
+    { ".reload", 0, cmd_reload, ".reload [/f] [MODULE]",
+      "forget loaded symbols (all, or one module's); /f loads them again now" },
+    { "ln", 0, cmd_ln, "ln [ADDR]", "the nearest symbol at or before ADDR (default: the current instruction)" },
+    { "x", 0, cmd_x, "x [MODULE!]PATTERN", "functions whose names match PATTERN (* and ?)" },
+    { "!lmi", 0, cmd_lmi, "!lmi MODULE", "a module's identity and where its symbols came from" },
     { ".exepath", 0, cmd_exepath, ".exepath [PATH]", "show or set the executable image search path" },
     { ".help !help", 0, cmd_help, ".help", "this list" },
     { "q qq", 0, cmd_quit, "q | qq", "quit" },
@@ -223,9 +232,38 @@ int cmd_evaluate(con_session *s, const char *name, const char *args, cor_err *er
 
 int cmd_sympath(con_session *s, const char *name, const char *args, cor_err *err)
 {
-    if (*args) con_set_symbol_path(s, args);
-    const char *p = s->symbol_path && *s->symbol_path ? s->symbol_path : "<empty>";
-    con_printf(s, "Symbol search path is: %s\nExpanded Symbol search path is: %s\n", p, p);
+    while (*args == ' ') args++;
+    if (*args) {
+        /* ".sympath+ X" / ".sympath +X" append to the current path. */
+        const char *cur = con_symbol_path(s);
+        char *np;
+        if (*args == '+') {
+            args++;
+            while (*args == ' ') args++;
+            if (asprintf(&np, "%s%s%s", cur ? cur : "", cur && *cur ? ";" : "", args) < 0) np = NULL;
+        } else {
+            np = strdup(args);
+        }
+        if (!np) return cor_fail(err, "out of memory");
+        int rc = con_set_symbol_path(s, np, err);
+        free(np);
+        if (rc != COR_OK) return COR_FAIL;
+    }
+    const char *p = con_symbol_path(s);
+    if (!p || !*p) {
+        con_puts(s, "Symbol search path is: <empty>\nExpanded Symbol search path is: <empty>\n");
+        return COR_OK;
+    }
+    /* The expanded form spells out defaults and mapped Windows paths. */
+    sym_path_options o;
+    sym_path_options_from_env(&o);
+    sym_path *sp = NULL;
+    char *expanded = sym_path_parse(p, &o, &sp, NULL) == COR_OK ? sym_path_describe(sp) : NULL;
+    for (size_t n = expanded ? strlen(expanded) : 0; n && expanded[n - 1] == '\n'; n--) expanded[n - 1] = 0;
+    con_printf(s, "Symbol search path is: %s\nExpanded Symbol search path is: %s\n", p, expanded ? expanded : p);
+    for (size_t i = 0; sp && i < sp->nnotes; i++) con_printf(s, "  (%s)\n", sp->notes[i]);
+    free(expanded);
+    sym_path_free(sp);
     return COR_OK;
 }
 

@@ -3,6 +3,7 @@
  * (registers, pseudo-registers, module names, memory). */
 #include "console/con_internal.h"
 #include "disasm/disasm.h"
+#include "sym/resolver.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -129,6 +130,22 @@ bool con_symbolize(const con_session *s, uint64_t addr, bool pad_offset, char *b
     size_t i = con_module_index(s, addr);
     if (i == (size_t)-1) return false;
     uint64_t off = addr - md_module_at(s->t->dump, i)->base;
+    /* With symbols: module!function+0xoff, loading them on first use as
+     * WinDbg does with deferred symbols. */
+    size_t mi;
+    bool has = false;
+    sym_hit hit;
+    if (sym_resolve(s->t->syms, addr, &mi, &has, &hit) && has && hit.function) {
+        uint64_t foff = off - hit.func_rva;
+        if (pad_offset)
+            snprintf(buf, size, "%s!%s+0x%0*" PRIx64, s->mod_names[i], hit.function, con_ptr_size(s) == 4 ? 8 : 16,
+                     foff);
+        else if (foff)
+            snprintf(buf, size, "%s!%s+0x%" PRIx64, s->mod_names[i], hit.function, foff);
+        else
+            snprintf(buf, size, "%s!%s", s->mod_names[i], hit.function);
+        return true;
+    }
     if (pad_offset)
         snprintf(buf, size, "%s+0x%0*" PRIx64, s->mod_names[i], con_ptr_size(s) == 4 ? 8 : 16, off);
     else if (off)
@@ -175,6 +192,24 @@ static int env_lookup(void *ctx, const char *name, size_t len, bool at, uint64_t
     if (target_current_context(s->t, &c, &err) == COR_OK && con_register_value(&c, name, len, v, &width) == COR_OK)
         return COR_OK;
     if (at) return COR_FAIL;
+    /* module!symbol: the module's symbols, loaded now if deferred. */
+    const char *bang = memchr(name, '!', len);
+    if (bang) {
+        size_t mlen = (size_t)(bang - name);
+        char sym[512];
+        snprintf(sym, sizeof sym, "%.*s", (int)(len - mlen - 1), bang + 1);
+        for (size_t i = 0; i < s->nmods; i++) {
+            if (strlen(s->mod_names[i]) != mlen || strncasecmp(s->mod_names[i], name, mlen) != 0) continue;
+            const sym_source *src = sym_module_load(s->t->syms, i) == SYM_STATE_LOADED
+                                        ? sym_module_source(s->t->syms, i) : NULL;
+            sym_func f;
+            if (src && src->ops->by_name && src->ops->by_name(src->self, sym, &f)) {
+                *v = md_module_at(s->t->dump, i)->base + f.rva;
+                return COR_OK;
+            }
+        }
+        return COR_FAIL;
+    }
     for (size_t i = 0; i < s->nmods; i++)
         if (strlen(s->mod_names[i]) == len && strncasecmp(s->mod_names[i], name, len) == 0) {
             *v = md_module_at(s->t->dump, i)->base;
@@ -232,7 +267,6 @@ void con_close(con_session *s)
     for (size_t i = 0; s->mod_names && i < s->nmods; i++) free(s->mod_names[i]);
     free(s->mod_names);
     free(s->mod_sorted);
-    free(s->symbol_path);
     dis_close(s->dis);
     free(s);
 }
@@ -251,13 +285,12 @@ void con_set_output_buffer(con_session *s, strbuf *sb)
 
 void con_set_echo(con_session *s, bool on) { s->echo = on; }
 
-void con_set_symbol_path(con_session *s, const char *path)
+int con_set_symbol_path(con_session *s, const char *path, cor_err *err)
 {
-    free(s->symbol_path);
-    s->symbol_path = path ? strdup(path) : NULL;
+    return target_set_symbol_path(s->t, path, err);
 }
 
-const char *con_symbol_path(const con_session *s) { return s->symbol_path; }
+const char *con_symbol_path(const con_session *s) { return s->t->symbol_path; }
 
 bool con_quit_requested(const con_session *s) { return s->quit; }
 

@@ -11,3 +11,14 @@ void sym_source_free(sym_source *s)
     s->self = NULL;
     s->origin = NULL;
 }
+
+const char *sym_kind_status(sym_kind k)
+{
+    switch (k) {
+    case SYM_KIND_PDB: return "pdb symbols";
+    case SYM_KIND_BREAKPAD: return "breakpad symbols";
+    case SYM_KIND_EXPORT: return "export symbols";
+    case SYM_KIND_NONE: break;
+    }
+    return "no symbols";
+}

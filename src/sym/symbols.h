@@ -63,5 +63,7 @@ static inline bool sym_lookup(const sym_source *s, uint32_t rva, sym_hit *out)
 }
 
 void sym_source_free(sym_source *s);
+/* WinDbg's lm status words: "pdb symbols", "export symbols", ... */
+const char *sym_kind_status(sym_kind k);
 
 #endif

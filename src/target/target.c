@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "pe/pe_files.h"
+#include "sym/resolver.h"
+#include "target/symbol_loaders.h"
 
 int target_open(const char *path, cor_target **out, cor_err *err)
 {
@@ -12,6 +14,10 @@ int target_open(const char *path, cor_target **out, cor_err *err)
     if (!t) return cor_fail(err, "out of memory");
     t->path = strdup(path);
     if (!t->path || md_open(path, &t->dump, err) != COR_OK || as_open(t->dump, &t->as, err) != COR_OK) {
+        target_close(t);
+        return COR_FAIL;
+    }
+    if (target_set_symbol_path(t, NULL, err) != COR_OK) {
         target_close(t);
         return COR_FAIL;
     }
@@ -25,8 +31,10 @@ int target_open(const char *path, cor_target **out, cor_err *err)
 void target_close(cor_target *t)
 {
     if (!t) return;
+    sym_resolver_free(t->syms);
     as_close(t->as);
     pe_files_free(t->images);
+    free(t->symbol_path);
     md_close(t->dump);
     free(t->image_path);
     free(t->path);
@@ -42,6 +50,28 @@ int target_set_image_path(cor_target *t, const char *path, cor_err *err)
     t->images = f;
     free(t->image_path);
     t->image_path = path && *path ? strdup(path) : NULL;
+    return COR_OK;
+}
+
+int target_set_symbol_path(cor_target *t, const char *path, cor_err *err)
+{
+    char *copy = path && *path ? strdup(path) : NULL;
+    if (path && *path && !copy) return cor_fail(err, "out of memory");
+    /* A new resolver: loaders are bound to the path they were made for. */
+    sym_resolver *r;
+    if (sym_resolver_new(t->dump, t->as, &r, err) != COR_OK) {
+        free(copy);
+        return COR_FAIL;
+    }
+    if (target_add_symbol_loaders(t, r, copy, err) != COR_OK) {
+        sym_resolver_free(r);
+        free(copy);
+        return COR_FAIL;
+    }
+    sym_resolver_free(t->syms);
+    t->syms = r;
+    free(t->symbol_path);
+    t->symbol_path = copy;
     return COR_OK;
 }
 

@@ -24,6 +24,9 @@ typedef struct cor_target {
     bool has_ctx_override;
     md_context ctx_override;
     struct pe_files *images; /* image files serving pages the dump lacks (cdb -i) */
+    struct sym_resolver *syms; /* per-module symbols, loaded lazily */
+    char *symbol_path;   /* as given (-y, _NT_SYMBOL_PATH, .sympath), or NULL */
+    bool sym_noisy;      /* !sym noisy: log every symbol-store probe */
     char *image_path;    /* the image search path those come from, or NULL */
 } cor_target;
 
@@ -34,6 +37,10 @@ void target_close(cor_target *t);
  * found there, matching by timestamp and size, serve reads of addresses the
  * dump did not capture. NULL or "" turns that off. */
 int target_set_image_path(cor_target *t, const char *path, cor_err *err);
+
+/* Sets the symbol search path and forgets loaded symbols (they reload
+ * lazily from the new path). NULL or "" leaves only export symbols. */
+int target_set_symbol_path(cor_target *t, const char *path, cor_err *err);
 
 /* The register context of thread index i as the dump recorded it. */
 int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err);

@@ -65,6 +65,49 @@ for f in "${facts[@]}"; do
 done
 [ "$checked" -gt 0 ] || skip "lab facts without dumps in $COR_LAB"
 
+# PDB symbols: every function the scenarios name (sym.NAME=address in the
+# facts) resolves by name and by address, with its source file and line,
+# from the lld-made PDBs beside the programs (-y, a flat directory).
+for f in "$COR_LAB"/*.facts; do
+    dump=${f%.facts}.dmp
+    [ -f "$dump" ] || continue
+    exe=$(fact exe "$f"); mod=${exe%.exe}
+    base=$(( $(fact image_base "$f") ))
+    # Functions of the program itself also resolve as module!name; the
+    # facts also name functions in the lab's DLLs (w3tp.dll).
+    in_exe() { [ $(( $1 )) -ge "$base" ] && [ $(( $1 )) -lt $((base + 0x1000000)) ]; }
+    cmds=""
+    while IFS='=' read -r key addr; do
+        cmds+="ln $addr; "
+        in_exe "$addr" && cmds+="? $mod!${key#sym.}; "
+    done < <(grep '^sym\.' "$f")
+    [ -n "$cmds" ] || continue
+    run -y "$COR_LAB/bin" -c "${cmds}lm m $mod" "$dump"
+    has_re "$out" "$mod +\(pdb symbols\)  .*$mod.pdb\$"
+    while IFS='=' read -r key addr; do
+        name=${key#sym.}
+        has_re "$out" "^\([0-9a-f\`]+\)   [a-z0-9_]+!$name(   \|.*)?\$"
+        has_re "$out" "^    [a-z0-9_]+!$name\$"
+        if in_exe "$addr"; then
+            hex=$(printf '%016x' "$addr")
+            has_line "$out" "Evaluate expression: $((addr)) = ${hex:0:8}\`${hex:8}"
+        fi
+    done < <(grep '^sym\.' "$f")
+    has_re "$out" "^    \[.*tests/lab/[a-z0-9_]+\.c @ [0-9]+\]\$"
+done
+
+# Export symbols: the full-memory dumps hold kernel32's image, so its
+# export table names addresses and resolves module!name expressions.
+hl=$COR_LAB/hang_locks.dmp
+if [ -f "$hl" ]; then
+    run -c "? kernel32!Sleep; ln kernel32!Sleep+4; lm m kernel32; x kernel32!SleepEx" "$hl"
+    sleep_addr=$(sed -n 's/^Evaluate expression: [0-9]* = //p' <<<"$out")
+    [ -n "$sleep_addr" ] || fail "kernel32!Sleep did not resolve"
+    has_re "$out" "^\($sleep_addr\)   kernel32!Sleep\+0x4"
+    has_re "$out" 'kernel32 +\(export symbols\)  kernel32.dll$'
+    has_re "$out" '^[0-9a-f`]+ kernel32!SleepEx$'
+fi
+
 # The small w3wp dump holds no image pages: the image path (cdb -i) serves
 # them from the lab's own w3wp.exe, which matches by timestamp and size.
 mp=$COR_LAB/w3wp_hang_mp.dmp

@@ -1,0 +1,151 @@
+/* Program databases (PDB 7.0 over MSF 7.00): identity (GUID, age,
+ * machine), functions, publics, source lines, and the x86 frame records
+ * (FPO_DATA, FRAMEDATA) an unwinder needs, plus a sym_source adapter.
+ *
+ * Opening reads only the PDB info, DBI, section header, OMAP, FPO,
+ * FRAMEDATA and global symbol streams. A module stream is read when a
+ * lookup first lands in one of its section contributions; enumerating
+ * functions or lines reads them all once (and so does any lookup in a PDB
+ * with OMAP). Lookups are binary searches over sorted arrays.
+ *
+ * References: LLVM lib/DebugInfo/PDB and the docs/PDB pages, Microsoft's
+ * microsoft-pdb cvinfo.h, the Rust `pdb` crate. */
+#ifndef COR_SYM_PDB_PDB_H
+#define COR_SYM_PDB_PDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "sym/symbols.h"
+
+typedef struct pdb_file pdb_file;
+
+/* A procedure from a module stream (S_GPROC32, S_LPROC32, their _ID
+ * variants, S_THUNK32). Names are as the compiler stored them: qualified
+ * but without parameter lists. */
+typedef struct pdb_function {
+    const char *name;
+    uint32_t rva, size;
+    uint32_t frame_size;      /* S_FRAMEPROC cbFrame, 0 when absent */
+    uint32_t saved_regs_size; /* S_FRAMEPROC cbSaveRegs */
+    uint32_t frame_flags;     /* S_FRAMEPROC flags */
+    uint16_t module;          /* index into the DBI module list */
+    bool is_thunk;
+} pdb_function;
+
+/* An S_PUB32 record; the name is decorated as stored. */
+typedef struct pdb_public {
+    const char *name;
+    const char *undecorated; /* x86 C decoration stripped, else == name */
+    uint32_t rva;
+    uint32_t flags; /* CV_PUBSYMFLAGS: 1 code, 2 function, 4 managed, 8 MSIL */
+} pdb_public;
+
+/* One C13 line record: [rva, rva+size) comes from `line` of `file`. */
+typedef struct pdb_line {
+    uint32_t rva, size, line;
+    const char *file; /* from /names; "" when it cannot be resolved */
+} pdb_line;
+
+/* FPO_DATA (winnt.h), 16 bytes on disk; counts in the record are in
+ * dwords where noted, decoded here as stored. */
+typedef struct pdb_fpo {
+    uint32_t rva, size;
+    uint32_t locals_dwords; /* cdwLocals */
+    uint16_t params_dwords; /* cdwParams */
+    uint8_t prolog_size;    /* cbProlog */
+    uint8_t saved_regs;     /* cbRegs: number of registers saved */
+    bool has_seh, uses_bp;
+    uint8_t frame_type; /* cbFrame: 0 FPO, 1 trap, 2 TSS, 3 non-FPO */
+} pdb_fpo;
+
+/* FRAMEDATA (cvinfo.h tagFRAMEDATA), 32 bytes on disk. */
+typedef struct pdb_framedata {
+    uint32_t rva, size;
+    uint32_t locals_size, params_size, max_stack_size;
+    uint16_t prolog_size, saved_regs_size;
+    uint32_t flags;      /* 1 fHasSEH, 2 fHasEH, 4 fIsFunctionStart */
+    const char *program; /* the frameFunc program string, or NULL */
+} pdb_framedata;
+
+/* A DBI module (ModInfo): an object file or import library. */
+typedef struct pdb_module {
+    const char *name, *obj_name;
+    uint16_t stream; /* 0xFFFF when the module has no symbol stream */
+    uint32_t sym_bytes, c11_bytes, c13_bytes;
+} pdb_module;
+
+/* A DBI section contribution: a piece of a section owned by a module. */
+typedef struct pdb_contribution {
+    uint16_t section; /* 1-based */
+    uint16_t module;
+    uint32_t offset, size, characteristics;
+} pdb_contribution;
+
+/* Opens a PDB file (mapped read-only) or an in-memory copy (the bytes must
+ * outlive the pdb_file). */
+int pdb_file_open(const char *path, pdb_file **out, cor_err *err);
+int pdb_file_open_mem(const void *data, size_t size, pdb_file **out, cor_err *err);
+void pdb_file_close(pdb_file *p);
+
+/* Identity. The DBI age is the one images match against (the info-stream
+ * age may be bumped by incremental links); pdb_age returns it. */
+const uint8_t *pdb_guid(const pdb_file *p); /* 16 bytes, as stored on disk */
+uint32_t pdb_age(const pdb_file *p);
+uint32_t pdb_info_age(const pdb_file *p);
+uint32_t pdb_signature(const pdb_file *p);
+uint16_t pdb_machine(const pdb_file *p); /* IMAGE_FILE_MACHINE_*; 0 if unknown */
+/* Breakpad's debug identifier: GUID in its text order plus the age in hex. */
+void pdb_debug_id(const pdb_file *p, char out[41]);
+
+/* DBI contents read at open time. */
+size_t pdb_module_count(const pdb_file *p);
+const pdb_module *pdb_module_at(const pdb_file *p, size_t i);
+size_t pdb_contribution_count(const pdb_file *p);
+const pdb_contribution *pdb_contribution_at(const pdb_file *p, size_t i);
+bool pdb_has_omap(const pdb_file *p);
+/* seg:offset (seg 1-based) to an image RVA, through OMAP when present. */
+bool pdb_section_rva(const pdb_file *p, uint16_t seg, uint32_t off, uint32_t *rva);
+/* A pre-optimization RVA to the image's, through OMAP (identity without
+ * OMAP); false when the optimizer dropped that code. */
+bool pdb_omap_rva(const pdb_file *p, uint32_t src, uint32_t *rva);
+/* Where the source range [src, src+len) begins in the image: its start,
+ * or the first piece of it the optimizer kept. */
+bool pdb_omap_range_start(const pdb_file *p, uint32_t src, uint32_t len, uint32_t *rva);
+
+/* Builds the function and line index from the module streams (done on the
+ * first call to anything below that needs it; call it directly to get the
+ * error). A module whose stream is damaged is skipped, not fatal; the count
+ * of skipped modules is returned in *skipped when non-NULL. */
+int pdb_build_index(pdb_file *p, size_t *skipped, cor_err *err);
+
+/* Sorted by RVA. */
+size_t pdb_function_count(pdb_file *p);
+const pdb_function *pdb_function_at(pdb_file *p, size_t i);
+size_t pdb_public_count(const pdb_file *p);
+const pdb_public *pdb_public_at(const pdb_file *p, size_t i);
+size_t pdb_line_count(pdb_file *p);
+const pdb_line *pdb_line_at(pdb_file *p, size_t i);
+size_t pdb_fpo_count(const pdb_file *p);
+const pdb_fpo *pdb_fpo_at(const pdb_file *p, size_t i);
+size_t pdb_framedata_count(const pdb_file *p);
+const pdb_framedata *pdb_framedata_at(const pdb_file *p, size_t i);
+
+/* O(log n) lookups. */
+const pdb_function *pdb_find_function(pdb_file *p, uint32_t rva);
+const pdb_line *pdb_find_line(pdb_file *p, uint32_t rva);
+const pdb_public *pdb_find_public(const pdb_file *p, uint32_t rva); /* nearest at or before */
+const pdb_fpo *pdb_find_fpo(const pdb_file *p, uint32_t rva);
+const pdb_framedata *pdb_find_framedata(const pdb_file *p, uint32_t rva);
+
+/* x86 C decoration stripped: "_name" -> "name", "@name@8" / "_name@8" ->
+ * "name". C++ ("?...") and other names are copied unchanged. Writes into
+ * out (size n). */
+void pdb_undecorate_c(const char *name, char *out, size_t n);
+
+/* The sym_source over a PDB; the source owns the pdb_file. */
+int pdb_open(const char *path, sym_source *out, cor_err *err);
+
+#endif

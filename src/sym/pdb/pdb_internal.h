@@ -1,0 +1,125 @@
+/* State shared by the PDB readers in this folder. Not for other layers. */
+#ifndef COR_SYM_PDB_INTERNAL_H
+#define COR_SYM_PDB_INTERNAL_H
+
+#include "sym/pdb/msf.h"
+#include "sym/pdb/pdb.h"
+
+/* Fixed stream numbers (LLVM docs/PDB/index.rst). */
+enum { PDB_STREAM_INFO = 1, PDB_STREAM_TPI = 2, PDB_STREAM_DBI = 3, PDB_STREAM_IPI = 4 };
+
+/* Optional debug header slots (microsoft-pdb dbi.h DbgType). */
+enum {
+    DBG_FPO = 0,
+    DBG_EXCEPTION = 1,
+    DBG_FIXUP = 2,
+    DBG_OMAP_TO_SRC = 3,
+    DBG_OMAP_FROM_SRC = 4,
+    DBG_SECTION_HDR = 5,
+    DBG_TOKEN_RID_MAP = 6,
+    DBG_XDATA = 7,
+    DBG_PDATA = 8,
+    DBG_NEW_FPO = 9,
+    DBG_SECTION_HDR_ORIG = 10,
+    DBG_MAX = 11,
+};
+
+/* Names live in chunks that never move, so pointers handed out stay valid
+ * for the life of the pdb_file. */
+typedef struct pdb_arena_chunk {
+    struct pdb_arena_chunk *next;
+    size_t used, cap;
+    char data[];
+} pdb_arena_chunk;
+
+typedef struct pdb_omap_entry {
+    uint32_t from, to;
+} pdb_omap_entry;
+
+typedef struct pdb_section {
+    uint32_t va, size;
+} pdb_section;
+
+/* One module's functions and lines, read on the first lookup that lands
+ * in one of its section contributions. */
+enum { MOD_UNLOADED = 0, MOD_LOADED, MOD_FAILED };
+typedef struct pdb_mod_index {
+    pdb_function *funcs;
+    pdb_line *lines;
+    size_t nfuncs, nlines;
+    int state;
+} pdb_mod_index;
+
+/* A section contribution as an RVA range, for finding a module by address. */
+typedef struct pdb_code_range {
+    uint32_t rva, size;
+    uint16_t module;
+} pdb_code_range;
+
+struct pdb_file {
+    msf_file msf;
+    void *map; /* non-NULL when we own an mmap of map_size bytes */
+    size_t map_size;
+    pdb_arena_chunk *arena;
+
+    uint32_t info_version, signature, info_age;
+    uint8_t guid[16];
+    uint8_t *names;       /* /names string buffer (the strings, not the header) */
+    uint32_t names_len;
+
+    uint32_t dbi_age;
+    uint16_t machine;
+    uint16_t publics_stream, symrec_stream, globals_stream;
+    uint16_t dbg[DBG_MAX];
+    pdb_module *mods;
+    size_t nmods;
+    pdb_contribution *contribs;
+    size_t ncontribs;
+
+    pdb_section *sections; /* used to turn seg:off into (pre-OMAP) RVAs */
+    size_t nsections;
+    pdb_omap_entry *omap_from; /* sorted by from */
+    size_t nomap_from;
+    uint32_t image_end; /* end of the final image's last section, with OMAP */
+
+    pdb_public *publics;
+    size_t npublics;
+    pdb_fpo *fpo;
+    size_t nfpo;
+    pdb_framedata *framedata;
+    size_t nframedata;
+
+    pdb_mod_index *modidx; /* nmods entries, allocated on first use */
+    cor_err mod_err;       /* why the first damaged module was skipped */
+    pdb_code_range *ranges;
+    size_t nranges;
+    bool ranges_built;
+
+    /* The whole index, built on the first enumeration. */
+    bool indexed;
+    pdb_function *funcs;
+    size_t nfuncs;
+    pdb_line *lines;
+    size_t nlines;
+};
+
+char *pdb_arena_strndup(pdb_file *p, const uint8_t *s, size_t n);
+/* A NUL-terminated name at off in buf (len bytes), copied into the arena;
+ * a name running off the end is cut there. NULL only when out of memory. */
+const char *pdb_arena_cstr(pdb_file *p, const uint8_t *buf, size_t len, size_t off);
+/* The /names string at off, or NULL when off is outside or unterminated. */
+const char *pdb_names_at(const pdb_file *p, uint32_t off);
+
+/* (GNU statement expression, as gcc and clang accept.) Index of the last element whose rva is <= rva, or SIZE_MAX. */
+#define LAST_AT_OR_BEFORE(arr, n, key)                                                                          \
+    ({                                                                                                          \
+        size_t lo_ = 0, hi_ = (n);                                                                              \
+        while (lo_ < hi_) {                                                                                     \
+            size_t mid_ = lo_ + (hi_ - lo_) / 2;                                                                \
+            if ((arr)[mid_].rva <= (key)) lo_ = mid_ + 1;                                                       \
+            else hi_ = mid_;                                                                                    \
+        }                                                                                                       \
+        lo_ ? lo_ - 1 : SIZE_MAX;                                                                               \
+    })
+
+#endif
