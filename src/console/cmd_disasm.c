@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "disasm/disasm.h"
+#include "sym/resolver.h"
 
 #define U_DEFAULT_COUNT 8
 #define MAX_INSN 16
@@ -96,5 +97,47 @@ int cmd_unassemble(con_session *s, const char *name, const char *args, cor_err *
     }
     s->has_next_u = true;
     s->next_u_addr = addr;
+    return COR_OK;
+}
+
+/* uf ADDR: the whole function containing ADDR, from its start to its end
+ * as the symbols give them; without a size (publics, exports), up to the
+ * first return (at most 1024 instructions). */
+#define UF_MAX 1024
+
+int cmd_unassemble_function(con_session *s, const char *name, const char *args, cor_err *err)
+{
+    uint64_t addr;
+    const char *end;
+    while (*args == ' ') args++;
+    if (!*args) return cor_fail(err, "Syntax error: uf ADDR");
+    if (con_eval(s, args, &end, &addr, err) != COR_OK) return COR_FAIL;
+    size_t mi;
+    bool has;
+    sym_hit hit;
+    if (!sym_resolve(s->t->syms, addr, &mi, &has, &hit) || !has) {
+        char a[24];
+        return cor_fail(err, "No function known at %s: uf needs symbols", con_fmt_addr(s, addr, a));
+    }
+    if (!engine(s, err)) return COR_FAIL;
+    uint64_t start = md_module_at(s->t->dump, mi)->base + hit.func_rva;
+    uint64_t stop = hit.func_size ? start + hit.func_size : UINT64_MAX;
+    char sym[300];
+    if (con_symbolize(s, start, false, sym, sizeof sym)) con_printf(s, "%s:\n", sym);
+    uint64_t a = start;
+    for (int i = 0; i < UF_MAX && a < stop; i++) {
+        uint8_t code[MAX_INSN];
+        size_t got = as_read_partial(s->t->as, a, code, sizeof code);
+        dis_insn in;
+        cor_err derr;
+        if (!got || dis_one(s->dis, code, got, a, &in, &derr) != COR_OK) {
+            char ab[24];
+            con_printf(s, "%s ??              ???\n", con_fmt_addr(s, a, ab));
+            break;
+        }
+        con_print_instruction(s, a);
+        a += in.size;
+        if (!hit.func_size && strncmp(in.mnemonic, "ret", 3) == 0) break;
+    }
     return COR_OK;
 }

@@ -105,6 +105,7 @@ int cmd_echo(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_sympath(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_exepath(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_unassemble(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_unassemble_function(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_reload(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_ln(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_x(con_session *s, const char *name, const char *args, cor_err *err);

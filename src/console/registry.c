@@ -25,6 +25,7 @@ static const con_command commands[] = {
       "display memory as bytes, words, dwords, qwords, pointers (with module+offset), strings" },
     { "u", CON_ATTACHED, cmd_unassemble, "u [ADDR] [L COUNT]",
       "disassemble (8 instructions from the current instruction, or where the last u stopped)" },
+    { "uf", 0, cmd_unassemble_function, "uf ADDR", "disassemble the whole function containing ADDR (needs symbols)" },
     { "!peb", 0, cmd_peb, "!peb", "process environment block: image, command line, environment" },
     { "!teb", 0, cmd_teb, "!teb [ADDR]", "thread environment block of the current thread (or at ADDR)" },
     { ".time", 0, cmd_time, ".time", "debug session time, process uptime, kernel and user time" },

@@ -106,18 +106,32 @@ static int load_breakpad(void *ctx, sym_resolver *r, size_t i, sym_source *out, 
 }
 
 /* The export table, read from the image in dump memory (or from an image
- * file on the image path). Small dumps hold no image pages: a miss. */
+ * file on the image path). Small dumps hold no image pages: then the image
+ * itself is fetched from the symbol stores by its timestamp and size, as
+ * WinDbg does for minidumps. ctx is the symbol store, or NULL. */
 static int load_exports(void *ctx, sym_resolver *r, size_t i, sym_source *out, cor_err *err)
 {
-    (void)ctx;
     (void)err;
+    symstore *store = ctx;
     const md_module *m = md_module_at(sym_resolver_dump(r), i);
     cor_err miss;
-    if (exports_open_as(sym_resolver_as(r), m->base, out, &miss) != COR_OK) {
-        memset(out, 0, sizeof *out);
+    if (exports_open_as(sym_resolver_as(r), m->base, out, &miss) == COR_OK) {
+        if (!out->origin) out->origin = strdup(m->name);
         return COR_OK;
     }
-    if (!out->origin) out->origin = strdup(m->name);
+    memset(out, 0, sizeof *out);
+    sym_key key;
+    char *path = NULL;
+    if (store && sym_key_image(&key, m->name, m->timestamp, m->size, &miss) == COR_OK &&
+        symstore_find(store, &key, &path, &miss) == COR_OK) {
+        if (exports_open_path(path, out, &miss) == COR_OK) {
+            if (!out->origin) out->origin = path;
+            else free(path);
+            return COR_OK;
+        }
+        memset(out, 0, sizeof *out);
+        free(path);
+    }
     return COR_OK;
 }
 
@@ -132,11 +146,11 @@ int target_add_symbol_loaders(cor_target *t, sym_resolver *r, const char *path, 
         sym_path_free(sp);
         return cor_fail(err, "out of memory");
     }
+    symstore *store = NULL;
     if (sp) {
         symstore_options so;
         symstore_options_default(&so);
         so.noisy = t->sym_noisy;
-        symstore *store;
         if (symstore_new(sp, &so, &store, err) != COR_OK) { /* takes sp */
             dirs_free(bp_dirs);
             return COR_FAIL;
@@ -147,5 +161,6 @@ int target_add_symbol_loaders(cor_target *t, sym_resolver *r, const char *path, 
         }
     }
     if (sym_resolver_add_loader(r, load_breakpad, bp_dirs, dirs_free, err) != COR_OK) return COR_FAIL;
-    return sym_resolver_add_loader(r, load_exports, NULL, NULL, err);
+    /* The PDB loader owns the store; the export loader only borrows it. */
+    return sym_resolver_add_loader(r, load_exports, store, NULL, err);
 }

@@ -96,6 +96,14 @@ for f in "$COR_LAB"/*.facts; do
     has_re "$out" "^    \[.*tests/lab/[a-z0-9_]+\.c @ [0-9]+\]\$"
 done
 
+# uf: lab_level2 calls lab_level3_write_null, by construction, and returns.
+if [ -f "$COR_LAB/crash_av.dmp" ]; then
+    run -y "$COR_LAB/bin" -c "uf crash_av!lab_level2" "$COR_LAB/crash_av.dmp"
+    has_line "$out" "crash_av!lab_level2:"
+    has_re "$out" ' call +crash_av!lab_level3_write_null \([0-9a-f`]+\)$'
+    has_re "$out" ' ret$'
+fi
+
 # Export symbols: the full-memory dumps hold kernel32's image, so its
 # export table names addresses and resolves module!name expressions.
 hl=$COR_LAB/hang_locks.dmp
@@ -106,6 +114,27 @@ if [ -f "$hl" ]; then
     has_re "$out" "^\($sleep_addr\)   kernel32!Sleep\+0x4"
     has_re "$out" 'kernel32 +\(export symbols\)  kernel32.dll$'
     has_re "$out" '^[0-9a-f`]+ kernel32!SleepEx$'
+fi
+
+# The small w3wp dump holds no image pages, so no export table: a symbol
+# store holding kernel32.dll under its image key (TimeDateStamp, SizeOfImage)
+# supplies it, and kernel32!Sleep lands where the full dump of the same
+# process has it.
+mp=$COR_LAB/w3wp_hang_mp.dmp
+k32=$(find "$COR_LAB/wineprefix" -ipath '*/system32/kernel32.dll' 2>/dev/null | head -1)
+if [ -f "$mp" ] && [ -n "$k32" ]; then
+    run -c "lmv m kernel32; ? kernel32!Sleep" "$COR_LAB/w3wp_hang.dmp"
+    full=$(sed -n 's/^Evaluate expression: [0-9]* = //p' <<<"$out")
+    ts=$(sed -n 's/.*Timestamp: .*(\([0-9A-F]\{8\}\)).*/\1/p' <<<"$out")
+    size=$(sed -n 's/.*ImageSize: *\([0-9A-Fa-f]*\).*/\1/p' <<<"$out")
+    key=$(printf '%s%x' "$ts" "0x$size")
+    store=$(mktemp -d)
+    mkdir -p "$store/kernel32.dll/$key"
+    cp "$k32" "$store/kernel32.dll/$key/kernel32.dll"
+    run -y "srv*$store" -c "? kernel32!Sleep; lm m kernel32" "$mp"
+    has_line "$out" "Evaluate expression: $(( 0x${full//\`/} )) = $full"
+    has_re "$out" "kernel32 +\(export symbols\)  $store/kernel32.dll/$key/kernel32.dll\$"
+    rm -rf "$store"
 fi
 
 # The small w3wp dump holds no image pages: the image path (cdb -i) serves
