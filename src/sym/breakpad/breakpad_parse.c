@@ -478,11 +478,15 @@ static void sort_all(bp_symbols *bp)
     sort_if_needed(bp->origins, bp->norigins, sizeof *bp->origins, cmp_origin);
     sort_if_needed(bp->stack_win, bp->nstack_win, sizeof *bp->stack_win, cmp_stack_win);
     sort_if_needed(bp->cfi, bp->ncfi, sizeof *bp->cfi, cmp_cfi);
+    /* Empty ranges are skipped: the arrays may be NULL, and NULL + 0 is
+     * undefined behaviour in C. */
     for (size_t i = 0; i < bp->nfuncs; i++)
-        sort_if_needed(bp->lines + bp->funcs[i].first_line, bp->funcs[i].nlines, sizeof *bp->lines, cmp_line);
+        if (bp->funcs[i].nlines)
+            sort_if_needed(bp->lines + bp->funcs[i].first_line, bp->funcs[i].nlines, sizeof *bp->lines, cmp_line);
     for (size_t i = 0; i < bp->ncfi; i++)
-        sort_if_needed(bp->cfi_deltas + bp->cfi[i].first_delta, bp->cfi[i].ndeltas, sizeof *bp->cfi_deltas,
-                       cmp_delta);
+        if (bp->cfi[i].ndeltas)
+            sort_if_needed(bp->cfi_deltas + bp->cfi[i].first_delta, bp->cfi[i].ndeltas, sizeof *bp->cfi_deltas,
+                           cmp_delta);
 }
 
 /* ---- the file ---- */
