@@ -55,3 +55,28 @@ for d in "${dumps[@]}"; do
         printf '%-40s %10s %8.1f | %s\n' "$(basename "$d" | cut -c1-34) (${size} MB)" "$cm" "$(awk -v r="$cr" 'BEGIN{print r/1024}')" "lldb not installed"
     fi
 done
+
+# 2. Symbol lookups: one million addresses inside the functions of a
+#    generated PDB of tens of MB (bench/gen-big-pdb.sh, lld-made, cached),
+#    through coroner's PDB reader, against llvm-symbolizer (LLVM 14 reads
+#    PDBs natively) on the first BENCH_PEER_N of the same addresses: it is
+#    far slower per lookup, so it gets fewer, and rates are compared.
+echo
+bigdir=$build/bench-pdb
+"$here/gen-big-pdb.sh" "$bigdir" >/dev/null
+peer_n=${BENCH_PEER_N:-1000}
+addrs=$bigdir/addrs.txt
+line=$(BENCH_PEER_N=$peer_n "$build/bench/sym_bench" "$bigdir/big.pdb" 1000000 "$addrs" 0x140000000)
+load=$(sed -n 's/.*load_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+rate=$(sed -n 's/.*lookups_per_s=\([0-9]*\).*/\1/p' <<<"$line")
+pdb_mb=$(du -m "$bigdir/big.pdb" | cut -f1)
+printf '%-44s %12s %14s\n' "symbols: big.pdb (${pdb_mb} MB)" "load ms" "lookups/s"
+printf '%-44s %12s %14s\n' "coroner (1000000 lookups)" "$load" "$rate"
+if command -v llvm-symbolizer >/dev/null; then
+    t0=$EPOCHREALTIME
+    timeout 600 llvm-symbolizer --obj="$bigdir/big.exe" <"$addrs" >/dev/null || true
+    t1=$EPOCHREALTIME
+    prate=$(awk -v a="$t0" -v b="$t1" -v n="$peer_n" 'BEGIN { printf "%.0f", n / (b - a) }')
+    printf '%-44s %12s %14s   (load included)\n' "llvm-symbolizer ($peer_n lookups)" "-" "$prate"
+    awk -v a="$rate" -v b="$prate" 'BEGIN { if (b > 0) printf "coroner resolves %.0fx as many addresses per second\n", a / b }'
+fi
