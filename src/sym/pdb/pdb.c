@@ -319,32 +319,42 @@ static int read_dbg_stream(pdb_file *p, int slot, uint8_t **buf, uint32_t *len, 
     return msf_read_stream(&p->msf, s, buf, len, err);
 }
 
+/* An OMAP table: 8-byte {rva, rvaTo} entries sorted by rva. */
+static int read_omap(pdb_file *p, int slot, pdb_omap_entry **out, size_t *n, const char *what, cor_err *err)
+{
+    uint8_t *buf;
+    uint32_t len;
+    if (read_dbg_stream(p, slot, &buf, &len, err) != COR_OK) return cor_wrap(err, "%s", what);
+    if (!buf) return COR_OK;
+    if (len % 8) {
+        free(buf);
+        return cor_fail(err, "%s: %u bytes is not a whole number of 8-byte entries", what, len);
+    }
+    *n = len / 8;
+    *out = calloc(*n ? *n : 1, sizeof **out);
+    if (!*out) {
+        free(buf);
+        return cor_fail(err, "out of memory for %s", what);
+    }
+    for (size_t i = 0; i < *n; i++) {
+        (*out)[i].from = le32(buf + i * 8);
+        (*out)[i].to = le32(buf + i * 8 + 4);
+        if (i && (*out)[i].from < (*out)[i - 1].from) {
+            free(buf);
+            return cor_fail(err, "%s: entry %zu (0x%x) is out of order", what, i, (*out)[i].from);
+        }
+    }
+    free(buf);
+    return COR_OK;
+}
+
 static int read_sections_and_omap(pdb_file *p, cor_err *err)
 {
     uint8_t *buf;
     uint32_t len;
-    if (read_dbg_stream(p, DBG_OMAP_FROM_SRC, &buf, &len, err) != COR_OK) return cor_wrap(err, "OMAP from source");
-    if (buf) {
-        if (len % 8) {
-            free(buf);
-            return cor_fail(err, "OMAP from source: %u bytes is not a whole number of 8-byte entries", len);
-        }
-        p->nomap_from = len / 8;
-        p->omap_from = calloc(p->nomap_from ? p->nomap_from : 1, sizeof *p->omap_from);
-        if (!p->omap_from) {
-            free(buf);
-            return cor_fail(err, "out of memory for OMAP");
-        }
-        for (size_t i = 0; i < p->nomap_from; i++) {
-            p->omap_from[i].from = le32(buf + i * 8);
-            p->omap_from[i].to = le32(buf + i * 8 + 4);
-            if (i && p->omap_from[i].from < p->omap_from[i - 1].from) {
-                free(buf);
-                return cor_fail(err, "OMAP from source: entry %zu (0x%x) is out of order", i, p->omap_from[i].from);
-            }
-        }
-        free(buf);
-    }
+    if (read_omap(p, DBG_OMAP_FROM_SRC, &p->omap_from, &p->nomap_from, "OMAP from source", err) != COR_OK ||
+        read_omap(p, DBG_OMAP_TO_SRC, &p->omap_to, &p->nomap_to, "OMAP to source", err) != COR_OK)
+        return COR_FAIL;
     if (p->omap_from && read_dbg_stream(p, DBG_SECTION_HDR, &buf, &len, err) == COR_OK && buf) {
         for (uint32_t at = 0; len - at >= 40; at += 40) {
             uint64_t end = (uint64_t)le32(buf + at + 12) + le32(buf + at + 8);
@@ -411,6 +421,25 @@ bool pdb_omap_rva(const pdb_file *p, uint32_t src, uint32_t *rva)
     uint64_t r = (uint64_t)p->omap_from[i].to + (src - p->omap_from[i].from);
     if (r > UINT32_MAX) return false;
     *rva = (uint32_t)r;
+    return true;
+}
+
+bool pdb_omap_to_source(const pdb_file *p, uint32_t rva, uint32_t *src)
+{
+    if (!p->omap_from) {
+        *src = rva;
+        return true;
+    }
+    size_t lo = 0, hi = p->nomap_to;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->omap_to[mid].from <= rva) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0 || p->omap_to[lo - 1].to == 0) return false;
+    uint64_t r = (uint64_t)p->omap_to[lo - 1].to + (rva - p->omap_to[lo - 1].from);
+    if (r > UINT32_MAX) return false;
+    *src = (uint32_t)r;
     return true;
 }
 
@@ -694,6 +723,9 @@ void pdb_file_close(pdb_file *p)
     free(p->contribs);
     free(p->sections);
     free(p->omap_from);
+    free(p->omap_to);
+    free(p->funcs_by_src);
+    free(p->lines_by_src);
     free(p->publics);
     free(p->fpo);
     free(p->framedata);

@@ -28,6 +28,7 @@ typedef struct pdb_file pdb_file;
 typedef struct pdb_function {
     const char *name;
     uint32_t rva, size;
+    uint32_t src_rva;         /* before OMAP (== rva without OMAP) */
     uint32_t frame_size;      /* S_FRAMEPROC cbFrame, 0 when absent */
     uint32_t saved_regs_size; /* S_FRAMEPROC cbSaveRegs */
     uint32_t frame_flags;     /* S_FRAMEPROC flags */
@@ -46,6 +47,7 @@ typedef struct pdb_public {
 /* One C13 line record: [rva, rva+size) comes from `line` of `file`. */
 typedef struct pdb_line {
     uint32_t rva, size, line;
+    uint32_t src_rva; /* before OMAP (== rva without OMAP) */
     const char *file; /* from /names; "" when it cannot be resolved */
 } pdb_line;
 
@@ -111,6 +113,9 @@ bool pdb_section_rva(const pdb_file *p, uint16_t seg, uint32_t off, uint32_t *rv
 /* A pre-optimization RVA to the image's, through OMAP (identity without
  * OMAP); false when the optimizer dropped that code. */
 bool pdb_omap_rva(const pdb_file *p, uint32_t src, uint32_t *rva);
+/* An image RVA back to the source RVA symbols were compiled at (OMAP to
+ * source); identity without OMAP, false for code the optimizer added. */
+bool pdb_omap_to_source(const pdb_file *p, uint32_t rva, uint32_t *src);
 /* Where the source range [src, src+len) begins in the image: its start,
  * or the first piece of it the optimizer kept. */
 bool pdb_omap_range_start(const pdb_file *p, uint32_t src, uint32_t len, uint32_t *rva);
@@ -133,7 +138,8 @@ const pdb_fpo *pdb_fpo_at(const pdb_file *p, size_t i);
 size_t pdb_framedata_count(const pdb_file *p);
 const pdb_framedata *pdb_framedata_at(const pdb_file *p, size_t i);
 
-/* O(log n) lookups. */
+/* O(log n) lookups. With OMAP, a function or line is found from any of
+ * its moved pieces: the address goes back to the source layout first. */
 const pdb_function *pdb_find_function(pdb_file *p, uint32_t rva);
 const pdb_line *pdb_find_line(pdb_file *p, uint32_t rva);
 const pdb_public *pdb_find_public(const pdb_file *p, uint32_t rva); /* nearest at or before */

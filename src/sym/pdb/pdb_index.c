@@ -90,10 +90,11 @@ static bool push_line(index_build *b, const pdb_line *l)
 
 /* seg:off of a procedure of len bytes to the RVA where it starts in the
  * image (through OMAP, to its first surviving piece). */
-static bool proc_rva(const pdb_file *p, uint16_t seg, uint32_t off, uint32_t len, uint32_t *rva)
+static bool proc_rva(const pdb_file *p, uint16_t seg, uint32_t off, uint32_t len, uint32_t *rva, uint32_t *src_rva)
 {
     if (seg == 0 || seg > p->nsections) return false;
     uint64_t src = (uint64_t)p->sections[seg - 1].va + off;
+    *src_rva = (uint32_t)src;
     return src <= UINT32_MAX && pdb_omap_range_start(p, (uint32_t)src, len, rva);
 }
 
@@ -119,13 +120,13 @@ static int module_symbols(index_build *b, uint16_t imod, const uint8_t *s, uint3
         case S_LPROC32_DPC_ID:
             if (rsize < PROC_NAME) break;
             f.size = le32(r + PROC_LEN);
-            have = proc_rva(p, le16(r + PROC_SEG), le32(r + PROC_OFF), f.size, &f.rva);
+            have = proc_rva(p, le16(r + PROC_SEG), le32(r + PROC_OFF), f.size, &f.rva, &f.src_rva);
             f.name = pdb_arena_cstr(p, r, rsize, PROC_NAME);
             break;
         case S_THUNK32:
             if (rsize < THUNK_NAME) break;
             f.size = le16(r + THUNK_LEN);
-            have = proc_rva(p, le16(r + THUNK_SEG), le32(r + THUNK_OFF), f.size, &f.rva);
+            have = proc_rva(p, le16(r + THUNK_SEG), le32(r + THUNK_OFF), f.size, &f.rva, &f.src_rva);
             f.name = pdb_arena_cstr(p, r, rsize, THUNK_NAME);
             f.is_thunk = true;
             break;
@@ -209,7 +210,7 @@ static int lines_subsection(index_build *b, const uint8_t *d, uint32_t len, cons
         uint32_t next = i + 1 < n ? b->tmp[i + 1].off : cb_con;
         if (next <= b->tmp[i].off) continue; /* duplicate offset: the later record wins */
         pdb_line l = { .size = next - b->tmp[i].off, .line = b->tmp[i].line, .file = b->tmp[i].file };
-        if (!pdb_section_rva(p, seg, off_con + b->tmp[i].off, &l.rva)) continue;
+        if (!proc_rva(p, seg, off_con + b->tmp[i].off, l.size, &l.rva, &l.src_rva)) continue;
         if (!push_line(b, &l)) return cor_fail(err, "out of memory for line records");
     }
     return COR_OK;
@@ -274,6 +275,19 @@ static int cmp_function(const void *a, const void *b)
     if (x->rva != y->rva) return x->rva < y->rva ? -1 : 1;
     if (x->is_thunk != y->is_thunk) return x->is_thunk ? 1 : -1; /* real procedures first */
     return x->size > y->size ? -1 : x->size < y->size;
+}
+
+static int cmp_function_src(const void *a, const void *b)
+{
+    const pdb_function *x = a, *y = b;
+    if (x->src_rva != y->src_rva) return x->src_rva < y->src_rva ? -1 : 1;
+    return cmp_function(a, b);
+}
+
+static int cmp_line_src(const void *a, const void *b)
+{
+    const pdb_line *x = a, *y = b;
+    return x->src_rva < y->src_rva ? -1 : x->src_rva > y->src_rva;
 }
 
 static int cmp_line(const void *a, const void *b)
@@ -351,6 +365,24 @@ int pdb_build_index(pdb_file *p, size_t *skipped, cor_err *err)
     }
     if (p->nfuncs) qsort(p->funcs, p->nfuncs, sizeof *p->funcs, cmp_function);
     if (p->nlines) qsort(p->lines, p->nlines, sizeof *p->lines, cmp_line);
+    /* With OMAP an image address is looked up by going back to the source
+     * layout, where a function is still one range however the optimizer
+     * scattered its blocks; so keep a copy ordered that way. */
+    if (p->omap_from && p->omap_to) {
+        p->funcs_by_src = malloc((p->nfuncs ? p->nfuncs : 1) * sizeof *p->funcs);
+        p->lines_by_src = malloc((p->nlines ? p->nlines : 1) * sizeof *p->lines);
+        if (p->funcs_by_src && p->lines_by_src) {
+            if (p->nfuncs) memcpy(p->funcs_by_src, p->funcs, p->nfuncs * sizeof *p->funcs);
+            if (p->nlines) memcpy(p->lines_by_src, p->lines, p->nlines * sizeof *p->lines);
+            qsort(p->funcs_by_src, p->nfuncs, sizeof *p->funcs, cmp_function_src);
+            qsort(p->lines_by_src, p->nlines, sizeof *p->lines, cmp_line_src);
+        } else {
+            free(p->funcs_by_src);
+            free(p->lines_by_src);
+            p->funcs_by_src = NULL;
+            p->lines_by_src = NULL;
+        }
+    }
     p->indexed = true;
 done:
     if (skipped) {
@@ -422,24 +454,39 @@ static size_t module_at(pdb_file *p, uint32_t rva)
 /* True when lookups can go to one module rather than the whole index. */
 static bool use_module_path(const pdb_file *p) { return !p->indexed && !p->omap_from && p->nmods; }
 
+/* The search runs over `rva` or, for OMAP lookups, over `src_rva`. */
+#define SEARCH_FUNCTIONS(funcs, n, key, field)                                                                  \
+    ({                                                                                                          \
+        const pdb_function *hit_ = NULL;                                                                        \
+        size_t i_ = LAST_AT_OR_BEFORE_BY(funcs, n, key, field);                                                 \
+        if (i_ != SIZE_MAX) {                                                                                   \
+            uint32_t start_ = (funcs)[i_].field;                                                                \
+            while (i_ > 0 && (funcs)[i_ - 1].field == start_) i_--;                                             \
+            for (; i_ < (n) && (funcs)[i_].field == start_ && !hit_; i_++)                                      \
+                if ((key)-start_ < (funcs)[i_].size) hit_ = &(funcs)[i_];                                       \
+        }                                                                                                       \
+        hit_;                                                                                                   \
+    })
+
+/* Several records can start at one address (identical code folded); the
+ * first (sorted: procedures before thunks, longest first) that covers the
+ * address wins. Procedures do not otherwise overlap. */
 static const pdb_function *search_functions(const pdb_function *funcs, size_t n, uint32_t rva)
 {
-    size_t i = LAST_AT_OR_BEFORE(funcs, n, rva);
-    if (i == SIZE_MAX) return NULL;
-    /* Several records can start at one address (identical code folded);
-     * take the first (sorted: procedures before thunks, longest first)
-     * that covers rva. Procedures do not otherwise overlap. */
-    uint32_t start = funcs[i].rva;
-    while (i > 0 && funcs[i - 1].rva == start) i--;
-    for (; i < n && funcs[i].rva == start; i++)
-        if (rva - start < funcs[i].size) return &funcs[i];
-    return NULL;
+    return SEARCH_FUNCTIONS(funcs, n, rva, rva);
 }
 
 static const pdb_line *search_lines(const pdb_line *lines, size_t n, uint32_t rva)
 {
     size_t i = LAST_AT_OR_BEFORE(lines, n, rva);
     if (i == SIZE_MAX || rva - lines[i].rva >= lines[i].size) return NULL;
+    return &lines[i];
+}
+
+static const pdb_line *search_lines_src(const pdb_line *lines, size_t n, uint32_t src)
+{
+    size_t i = LAST_AT_OR_BEFORE_BY(lines, n, src, src_rva);
+    if (i == SIZE_MAX || src - lines[i].src_rva >= lines[i].size) return NULL;
     return &lines[i];
 }
 
@@ -451,6 +498,11 @@ const pdb_function *pdb_find_function(pdb_file *p, uint32_t rva)
         return search_functions(p->modidx[m].funcs, p->modidx[m].nfuncs, rva);
     }
     ensure_index(p);
+    if (p->funcs_by_src) {
+        uint32_t src;
+        if (!pdb_omap_to_source(p, rva, &src)) return NULL;
+        return SEARCH_FUNCTIONS(p->funcs_by_src, p->nfuncs, src, src_rva);
+    }
     return search_functions(p->funcs, p->nfuncs, rva);
 }
 
@@ -462,6 +514,11 @@ const pdb_line *pdb_find_line(pdb_file *p, uint32_t rva)
         return search_lines(p->modidx[m].lines, p->modidx[m].nlines, rva);
     }
     ensure_index(p);
+    if (p->lines_by_src) {
+        uint32_t src;
+        if (!pdb_omap_to_source(p, rva, &src)) return NULL;
+        return search_lines_src(p->lines_by_src, p->nlines, src);
+    }
     return search_lines(p->lines, p->nlines, rva);
 }
 

@@ -80,6 +80,8 @@ struct pdb_file {
     size_t nsections;
     pdb_omap_entry *omap_from; /* sorted by from */
     size_t nomap_from;
+    pdb_omap_entry *omap_to; /* image RVA -> source RVA, sorted by from */
+    size_t nomap_to;
     uint32_t image_end; /* end of the final image's last section, with OMAP */
 
     pdb_public *publics;
@@ -101,6 +103,10 @@ struct pdb_file {
     size_t nfuncs;
     pdb_line *lines;
     size_t nlines;
+    /* With OMAP: the same records ordered by source RVA, for lookups that
+     * translate the image address back first. */
+    pdb_function *funcs_by_src;
+    pdb_line *lines_by_src;
 };
 
 char *pdb_arena_strndup(pdb_file *p, const uint8_t *s, size_t n);
@@ -111,12 +117,13 @@ const char *pdb_arena_cstr(pdb_file *p, const uint8_t *buf, size_t len, size_t o
 const char *pdb_names_at(const pdb_file *p, uint32_t off);
 
 /* (GNU statement expression, as gcc and clang accept.) Index of the last element whose rva is <= rva, or SIZE_MAX. */
-#define LAST_AT_OR_BEFORE(arr, n, key)                                                                          \
+#define LAST_AT_OR_BEFORE(arr, n, key) LAST_AT_OR_BEFORE_BY(arr, n, key, rva)
+#define LAST_AT_OR_BEFORE_BY(arr, n, key, field)                                                                        \
     ({                                                                                                          \
         size_t lo_ = 0, hi_ = (n);                                                                              \
         while (lo_ < hi_) {                                                                                     \
             size_t mid_ = lo_ + (hi_ - lo_) / 2;                                                                \
-            if ((arr)[mid_].rva <= (key)) lo_ = mid_ + 1;                                                       \
+            if ((arr)[mid_].field <= (key)) lo_ = mid_ + 1;                                                       \
             else hi_ = mid_;                                                                                    \
         }                                                                                                       \
         lo_ ? lo_ - 1 : SIZE_MAX;                                                                               \
