@@ -11,7 +11,7 @@ static int usage(void)
 
 int analyze_main(int argc, char **argv)
 {
-    const char *path = NULL, *format = "text", *sympath = getenv("_NT_SYMBOL_PATH");
+    const char *path = NULL, *format = "text", *sympath = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) format = argv[++i];
         else if (strncmp(argv[i], "--format=", 9) == 0) format = argv[i] + 9;
@@ -28,8 +28,11 @@ int analyze_main(int argc, char **argv)
         fprintf(stderr, "coroner: %s: %s\n", path, err.msg);
         return 2;
     }
+    char *env_path = sympath ? NULL : target_env_symbol_path();
+    if (!sympath) sympath = env_path;
     if (sympath && *sympath && target_set_symbol_path(t, sympath, &err) != COR_OK)
         fprintf(stderr, "coroner: symbol path: %s\n", err.msg);
+    free(env_path);
     an_summary s;
     int rc = 0;
     if (an_summarize(t, &s, &err) != COR_OK) {

@@ -25,7 +25,7 @@ static void usage(FILE *f)
           "  -i IMAGEPATH   executable image search path: module files matching by\n"
           "                 timestamp and size serve memory the dump lacks\n"
           "  -y SYMPATH     symbol search path (PDBs and Breakpad .sym files);\n"
-          "                 default $_NT_SYMBOL_PATH\n"
+          "                 default $_NT_ALT_SYMBOL_PATH;$_NT_SYMBOL_PATH\n"
           "  -h, --help     this help\n"
           "  --version      print the version\n"
           "\n"
@@ -48,6 +48,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "analyze") == 0) return analyze_main(argc - 1, argv + 1);
 
     const char *dump = NULL, *image_path = NULL, *sym_path = NULL;
+    char *env_sym_path = NULL;
     strbuf cmds;
     sb_init(&cmds);
     bool has_cmds = false, options_done = false;
@@ -101,7 +102,7 @@ int main(int argc, char **argv)
         usage(stderr);
         goto out;
     }
-    if (!sym_path) sym_path = getenv("_NT_SYMBOL_PATH");
+    if (!sym_path) sym_path = env_sym_path = target_env_symbol_path();
     if (!image_path) image_path = getenv("_NT_EXECUTABLE_IMAGE_PATH");
 
     cor_target *t;
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
     target_close(t);
     rc = 0;
 out:
+    free(env_sym_path);
     sb_free(&cmds);
     return rc;
 }

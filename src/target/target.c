@@ -1,5 +1,6 @@
 #include "target/target.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,17 @@ int target_set_symbol_path(cor_target *t, const char *path, cor_err *err)
     free(t->symbol_path);
     t->symbol_path = copy;
     return COR_OK;
+}
+
+char *target_env_symbol_path(void)
+{
+    const char *alt = getenv("_NT_ALT_SYMBOL_PATH"), *main = getenv("_NT_SYMBOL_PATH");
+    if (alt && !*alt) alt = NULL;
+    if (main && !*main) main = NULL;
+    if (!alt && !main) return NULL;
+    char *s;
+    if (asprintf(&s, "%s%s%s", alt ? alt : "", alt && main ? ";" : "", main ? main : "") < 0) return NULL;
+    return s;
 }
 
 int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err)

@@ -42,6 +42,11 @@ int target_set_image_path(cor_target *t, const char *path, cor_err *err);
  * lazily from the new path). NULL or "" leaves only export symbols. */
 int target_set_symbol_path(cor_target *t, const char *path, cor_err *err);
 
+/* The symbol path the environment gives, as dbghelp reads it:
+ * _NT_ALT_SYMBOL_PATH (searched first), then _NT_SYMBOL_PATH. A malloc'd
+ * string, or NULL when neither is set. */
+char *target_env_symbol_path(void);
+
 /* The register context of thread index i as the dump recorded it. */
 int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err);
 /* The current thread's context, honouring a .ecxr/.cxr override. */

@@ -63,6 +63,12 @@ has "$out" '"function":"`anonymous namespace'"'"'::CrashFunction","function_offs
 run analyze "$dump" --format json
 has "$out" '"function":null'
 
+# _NT_ALT_SYMBOL_PATH is searched before _NT_SYMBOL_PATH, as dbghelp does.
+out=$(_NT_ALT_SYMBOL_PATH="$syms" _NT_SYMBOL_PATH=/nonexistent "$COR_BIN" -c ".sympath; ln 40429e" "$dump")
+last_output=$out
+has_line "$out" "Symbol search path is: $syms;/nonexistent"
+has_re "$out" "test_app!\`anonymous namespace'::CrashFunction\+0xe"
+
 # A module with no symbols on the path, once needed, says so.
 run -y "$syms" -c "ln 7c9131dc; lm m ntdll" "$dump"
 has_re "$out" '^7c900000 7c9b0000   ntdll +\(no symbols\)$'
