@@ -24,6 +24,9 @@ int cmd_reload(con_session *s, const char *name, const char *args, cor_err *err)
         while (*args == ' ') args++;
         if (args[0] == '/') {
             if (args[1] == 'f' || args[1] == 'F') force = true;
+            /* /i: take symbol files even when they do not match (WinDbg's
+             * "ignore mismatches"); it stays on for the session. */
+            if (args[1] == 'i' || args[1] == 'I') s->t->sym_loose = force = true;
             args += 2;
             continue;
         }
@@ -164,6 +167,9 @@ int cmd_lmi(con_session *s, const char *name, const char *args, cor_err *err)
     if (st == SYM_STATE_LOADED) {
         con_printf(s, "    Symbol Type: %s - Symbols loaded successfully\n", sym_kind_status(src->ops->kind));
         if (src->origin) con_printf(s, "                 %s\n", src->origin);
+        /* A better source that was found but refused (a mismatched PDB). */
+        const char *why = sym_module_error(s->t->syms, i);
+        if (*why) con_printf(s, "    Load Report: %s\n", why);
     } else {
         const char *why = sym_module_error(s->t->syms, i);
         con_printf(s, "    Symbol Type: NONE - %s\n", *why ? why : "no symbols found on the symbol path");

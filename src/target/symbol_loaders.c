@@ -52,7 +52,20 @@ static const char *base_name(const char *p)
     return b;
 }
 
-static void store_free(void *p) { symstore_free(p); }
+/* The PDB loader's state: the store chain, and the target whose
+ * sym_loose flag (.reload /i) lets a mismatched PDB through. */
+typedef struct pdb_loader {
+    symstore *store;
+    const cor_target *t;
+} pdb_loader;
+
+static void pdb_loader_free(void *p)
+{
+    pdb_loader *l = p;
+    if (!l) return;
+    symstore_free(l->store);
+    free(l);
+}
 
 /* PDBs through the symbol store chain (local stores, flat directories,
  * HTTP servers with their caches), keyed by the module's CodeView GUID and
@@ -60,7 +73,8 @@ static void store_free(void *p) { symstore_free(p); }
  * WinDbg refuses a mismatched PDB. */
 static int load_pdb(void *ctx, sym_resolver *r, size_t i, sym_source *out, cor_err *err)
 {
-    symstore *store = ctx;
+    const pdb_loader *l = ctx;
+    symstore *store = l->store;
     const md_module *m = md_module_at(sym_resolver_dump(r), i);
     if (m->cv.kind != MD_CV_RSDS || !m->cv.pdb_path || !*m->cv.pdb_path) return COR_OK;
     sym_key key;
@@ -76,8 +90,8 @@ static int load_pdb(void *ctx, sym_resolver *r, size_t i, sym_source *out, cor_e
     }
     bool match = memcmp(pdb_guid(p), m->cv.guid, 16) == 0 && pdb_age(p) == m->cv.age;
     pdb_file_close(p);
-    if (!match) {
-        cor_fail(err, "%s does not match %s (GUID or age differs): refused", path, m->name);
+    if (!match && !l->t->sym_loose) {
+        cor_fail(err, "%s does not match %s (GUID or age differs): refused (.reload /i accepts it)", path, m->name);
         free(path);
         return COR_FAIL;
     }
@@ -155,7 +169,15 @@ int target_add_symbol_loaders(cor_target *t, sym_resolver *r, const char *path, 
             dirs_free(bp_dirs);
             return COR_FAIL;
         }
-        if (sym_resolver_add_loader(r, load_pdb, store, store_free, err) != COR_OK) {
+        pdb_loader *pl = calloc(1, sizeof *pl);
+        if (!pl) {
+            symstore_free(store);
+            dirs_free(bp_dirs);
+            return cor_fail(err, "out of memory");
+        }
+        pl->store = store;
+        pl->t = t;
+        if (sym_resolver_add_loader(r, load_pdb, pl, pdb_loader_free, err) != COR_OK) {
             dirs_free(bp_dirs);
             return COR_FAIL;
         }

@@ -27,6 +27,7 @@ typedef struct cor_target {
     struct sym_resolver *syms; /* per-module symbols, loaded lazily */
     char *symbol_path;   /* as given (-y, _NT_SYMBOL_PATH, .sympath), or NULL */
     bool sym_noisy;      /* !sym noisy: log every symbol-store probe */
+    bool sym_loose;      /* .reload /i: accept PDBs whose GUID or age differ */
     char *image_path;    /* the image search path those come from, or NULL */
 } cor_target;
 

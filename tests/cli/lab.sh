@@ -96,6 +96,17 @@ for f in "$COR_LAB"/*.facts; do
     has_re "$out" "^    \[.*tests/lab/[a-z0-9_]+\.c @ [0-9]+\]\$"
 done
 
+# A PDB whose GUID and age differ from the module's is refused, and
+# accepted after .reload /i, as WinDbg does.
+if [ -f "$COR_LAB/hang_locks.dmp" ] && [ -f "$COR_LAB/bin/crash_av.pdb" ]; then
+    mm=$(mktemp -d)
+    cp "$COR_LAB/bin/crash_av.pdb" "$mm/hang_locks.pdb"
+    run -y "$mm" -c "!lmi hang_locks; .reload /i hang_locks; lm m hang_locks" "$COR_LAB/hang_locks.dmp"
+    has_re "$out" "Load Report: .*hang_locks.pdb does not match hang_locks.exe \(GUID or age differs\): refused"
+    has_re "$out" "hang_locks +\(pdb symbols\)  $mm/hang_locks.pdb\$"
+    rm -rf "$mm"
+fi
+
 # uf: lab_level2 calls lab_level3_write_null, by construction, and returns.
 if [ -f "$COR_LAB/crash_av.dmp" ]; then
     run -y "$COR_LAB/bin" -c "uf crash_av!lab_level2" "$COR_LAB/crash_av.dmp"
