@@ -1,5 +1,7 @@
 #include "sym/resolver.h"
 
+#include "sym/msvc_demangle.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,9 @@ struct sym_resolver {
     size_t nloaders;
     module_syms *mods; /* indexed like md_module_at */
     size_t nmods;
+    /* The last answer's undecorated name (publics and exports of C++ code
+     * are stored decorated); valid until the next sym_resolve. */
+    char demangled[512];
 };
 
 int sym_resolver_new(md_dump *d, as_space *as, sym_resolver **out, cor_err *err)
@@ -123,5 +128,8 @@ bool sym_resolve(sym_resolver *r, uint64_t addr, size_t *module, bool *has_symbo
     *module = i;
     if (sym_module_load(r, i) == SYM_STATE_LOADED)
         *has_symbol = sym_lookup(&r->mods[i].src, (uint32_t)(addr - m->base), hit);
+    if (*has_symbol && hit->function && hit->function[0] == '?' &&
+        msvc_demangle_name(hit->function, r->demangled, sizeof r->demangled))
+        hit->function = r->demangled;
     return true;
 }

@@ -53,7 +53,8 @@ void sym_module_unload(sym_resolver *r, size_t i);
 
 /* What is at addr: the module index and the symbol (loading lazily).
  * False when addr is in no module; *has_symbol tells whether a source
- * answered. */
+ * answered. MSVC-decorated names come back undecorated, as WinDbg shows
+ * them; such a name lives until the next call. */
 bool sym_resolve(sym_resolver *r, uint64_t addr, size_t *module, bool *has_symbol, sym_hit *hit);
 
 #endif

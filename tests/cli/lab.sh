@@ -125,6 +125,15 @@ if [ -f "$hl" ]; then
     has_re "$out" "^\($sleep_addr\)   kernel32!Sleep\+0x4"
     has_re "$out" 'kernel32 +\(export symbols\)  kernel32.dll$'
     has_re "$out" '^[0-9a-f`]+ kernel32!SleepEx$'
+    # C++ exports are decorated; addresses name them undecorated, as WinDbg does.
+    run -c 'x msvcrt!??0exception@@*' "$hl"
+    ctor=$(grep -m1 -oE '^[0-9a-f`]+ msvcrt!\?\?0exception@@' <<<"$out" | cut -d' ' -f1)
+    if [ -n "$ctor" ]; then
+        run -c "ln $ctor" "$hl"
+        has_re "$out" '^\([0-9a-f`]+\)   msvcrt!exception::exception'
+    else
+        fail "msvcrt exports no exception constructor"
+    fi
 fi
 
 # The small w3wp dump holds no image pages, so no export table: a symbol
