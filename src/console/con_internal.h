@@ -112,6 +112,7 @@ int cmd_x(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_lmi(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_symfix(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_sym(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err);
 /* Prints one disassembled instruction line at addr (as `u` and `r` do);
  * returns its length, or 0 when the bytes are not in the dump. */
 size_t con_print_instruction(con_session *s, uint64_t addr);

@@ -39,6 +39,8 @@ static const con_command commands[] = {
     { ".reload", 0, cmd_reload, ".reload [/f] [/i] [MODULE]",
       "forget loaded symbols (all, or one module's); /f loads them again now; /i accepts mismatched PDBs" },
     { "ln", 0, cmd_ln, "ln [ADDR]", "the nearest symbol at or before ADDR (default: the current instruction)" },
+    { "dt", 0, cmd_dt, "dt [MODULE!]TYPE [ADDR]",
+      "a struct, class, union or enum from the module's PDB: members, offsets, types (values at ADDR)" },
     { "x", 0, cmd_x, "x [MODULE!]PATTERN", "functions whose names match PATTERN (* and ?)" },
     { "!lmi", 0, cmd_lmi, "!lmi MODULE", "a module's identity and where its symbols came from" },
     { ".exepath", 0, cmd_exepath, ".exepath [PATH]", "show or set the executable image search path" },

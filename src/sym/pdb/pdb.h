@@ -154,4 +154,80 @@ void pdb_undecorate_c(const char *name, char *out, size_t n);
 /* The sym_source over a PDB; the source owns the pdb_file. */
 int pdb_open(const char *path, sym_source *out, cor_err *err);
 
+/* ---- Types (the TPI stream; pdb_types.c) ------------------------------
+ * A pdb_types reads the whole TPI stream when opened and must be closed
+ * before its pdb_file. Record offsets are found on first use; the index of
+ * full definitions by name on the first lookup by name. Names point into
+ * the reader's copy of the stream and live as long as it. */
+typedef struct pdb_types pdb_types;
+
+typedef enum pdb_type_kind {
+    PDB_TYPE_OTHER = 0, /* a record this reader does not interpret */
+    PDB_TYPE_BASE,      /* a simple type index below 0x1000 */
+    PDB_TYPE_POINTER,
+    PDB_TYPE_ARRAY,
+    PDB_TYPE_MODIFIER, /* const / volatile / unaligned */
+    PDB_TYPE_BITFIELD,
+    PDB_TYPE_PROCEDURE,
+    PDB_TYPE_STRUCT,
+    PDB_TYPE_CLASS,
+    PDB_TYPE_UNION,
+    PDB_TYPE_ENUM,
+    PDB_TYPE_FIELDLIST,
+} pdb_type_kind;
+
+typedef struct pdb_type {
+    pdb_type_kind kind;
+    uint32_t ti;
+    const char *name; /* base types: WinDbg's name ("Int4B"); "" when none */
+    uint64_t size;    /* bytes (arrays: the whole array); 0 for a pointer of the target's width */
+    uint32_t elem;    /* pointee, element, modified, bitfield or enum underlying type; return type */
+    uint32_t fields;  /* LF_FIELDLIST of a struct, class, union or enum */
+    uint16_t count;   /* member count as the record claims */
+    uint16_t modifiers;
+    uint8_t bit_pos, bit_len;
+    bool forward; /* a forward reference: see pdb_type_resolve */
+    bool is_signed, is_float, is_char;
+} pdb_type;
+
+typedef enum pdb_member_kind {
+    PDB_MEMBER_FIELD,      /* LF_MEMBER */
+    PDB_MEMBER_BASE,       /* LF_BCLASS: type is the base class */
+    PDB_MEMBER_VFPTR,      /* LF_VFUNCTAB */
+    PDB_MEMBER_ENUMERATOR, /* LF_ENUMERATE: value */
+} pdb_member_kind;
+
+typedef struct pdb_member {
+    pdb_member_kind kind;
+    const char *name;
+    uint32_t type;
+    uint64_t offset;
+    uint64_t value;
+} pdb_member;
+
+int pdb_types_open(pdb_file *p, pdb_types **out, cor_err *err);
+void pdb_types_close(pdb_types *t);
+/* One past the last type index (TypeIndexEnd). */
+uint32_t pdb_types_end(const pdb_types *t);
+/* Decodes type index ti; COR_FAIL (no message) when ti is unknown or its
+ * record damaged. */
+int pdb_type_get(pdb_types *t, uint32_t ti, pdb_type *out);
+/* The full definition of a struct, class, union or enum by name, or 0. */
+uint32_t pdb_type_find(pdb_types *t, const char *name);
+/* ti itself, or the full definition when ti is a forward reference. */
+uint32_t pdb_type_resolve(pdb_types *t, uint32_t ti);
+/* Modifiers dropped and forward references resolved. */
+uint32_t pdb_type_strip(pdb_types *t, uint32_t ti);
+/* Members of a struct, class or union (base classes, fields, the vtable
+ * pointer; static members, methods and nested types skipped), or an
+ * enum's enumerators, in declaration order. *out is malloc'd. */
+int pdb_type_members(pdb_types *t, uint32_t ti, pdb_member **out, size_t *count, cor_err *err);
+/* WinDbg's name of a type: "Int4B", "Ptr64 Void", "[4] Int4B", "Point",
+ * "Pos 0, 3 Bits". ptr_size sizes pointers whose record leaves it open. */
+void pdb_type_name(pdb_types *t, uint32_t ti, unsigned ptr_size, char *buf, size_t size);
+uint64_t pdb_type_size(pdb_types *t, uint32_t ti, unsigned ptr_size);
+
+/* The pdb_file behind a PDB sym_source, or NULL for other sources. */
+pdb_file *pdb_source_file(const sym_source *s);
+
 #endif
