@@ -69,6 +69,17 @@ last_output=$out
 has_line "$out" "Symbol search path is: $syms;/nonexistent"
 has_re "$out" "test_app!\`anonymous namespace'::CrashFunction\+0xe"
 
+# A symbol server that cannot be reached is tried once, then skipped for the
+# rest of the run (offline, every module would otherwise wait for it); the
+# noisy log says so.
+cache=$(mktemp -d)
+run -y "srv*$cache*http://127.0.0.1:9" -c '!sym noisy; .reload /f; lm m test_app' "$dump"
+has_line "$out" "noisy mode - symbol prompts on"
+[ "$(grep -c 'HTTPGET: /test_app.pdb/' <<<"$err")" = 1 ] || fail "the unreachable server was not asked exactly once for test_app.pdb"
+grep -q 'ntdll.pdb/36515FB5D04345E491F672FA2E2878C02 - skipped: server unreachable earlier in this run' <<<"$err" ||
+    fail "no skip of the unreachable server for ntdll.pdb"
+rm -rf "$cache"
+
 # A module with no symbols on the path, once needed, says so.
 run -y "$syms" -c "ln 7c9131dc; lm m ntdll" "$dump"
 has_re "$out" '^7c900000 7c9b0000   ntdll +\(no symbols\)$'

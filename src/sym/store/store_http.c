@@ -259,6 +259,12 @@ static int finish(http_run *r, xfer *x, CURLcode rc)
     r->bytes += x->got;
 
     if (rc != CURLE_OK) {
+        /* A server that cannot be reached at all (no DNS, no route, nothing
+         * answered before the timeout) is not asked again this run: offline,
+         * every module would otherwise wait out its own timeout. */
+        if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+            (rc == CURLE_OPERATION_TIMEDOUT && x->got == 0))
+            strset_add(&s->unreachable, r->base);
         /* Timeouts, truncation, TLS and size failures end this store for
          * this key: the next stage would meet the same server. */
         if (rc == CURLE_FILESIZE_EXCEEDED) x->too_big = true; /* told by Content-Length */
@@ -368,6 +374,12 @@ void http_lookup(symstore *s, const sym_chain *ch, size_t idx, key_state *ks, si
     for (size_t i = 0; i < n; i++) {
         if (ks[i].done) continue;
         ks[i].stores_tried++;
+        if (strset_has(&s->unreachable, r.base)) {
+            st_noisy(s, "%s/%s/%s - skipped: server unreachable earlier in this run", r.base, ks[i].key->name,
+                     ks[i].key->index);
+            key_reason(&ks[i], 3, "%s: server unreachable earlier in this run", r.base);
+            continue;
+        }
         strbuf nk;
         neg_key(&nk, r.base, ks[i].key);
         if (nk.s && strset_has(&s->negative, nk.s)) {
@@ -390,6 +402,11 @@ void http_lookup(symstore *s, const sym_chain *ch, size_t idx, key_state *ks, si
     for (;;) {
         while (r.active < (size_t)s->opt.max_parallel && next < ntodo) {
             key_state *k = todo[next++];
+            if (strset_has(&s->unreachable, r.base)) {
+                key_reason(k, 3, "%s: server unreachable earlier in this run", r.base);
+                r.finished++;
+                continue;
+            }
             if (!start(&r, k, STAGE_PLAIN)) r.finished++;
         }
         if (r.active == 0 && next >= ntodo) break;

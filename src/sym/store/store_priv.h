@@ -28,6 +28,7 @@ struct symstore {
     strset negative;  /* "<store location>|<name>/<index>" known to miss */
     strset tier_yes;  /* HTTP store URLs known to be two-tier */
     strset tier_no;   /* ... and known to be flat */
+    strset unreachable; /* HTTP store URLs that could not be reached: not asked again this run */
     uint64_t requests;
     bool curl_ready; /* holds a curl_global_init reference */
 };

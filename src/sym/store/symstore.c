@@ -121,6 +121,7 @@ void symstore_free(symstore *s)
     strset_free(&s->negative);
     strset_free(&s->tier_yes);
     strset_free(&s->tier_no);
+    strset_free(&s->unreachable);
     sym_path_free(s->path);
     free(s);
 }
