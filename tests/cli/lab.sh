@@ -107,6 +107,17 @@ if [ -f "$COR_LAB/hang_locks.dmp" ] && [ -f "$COR_LAB/bin/crash_av.pdb" ]; then
     rm -rf "$mm"
 fi
 
+# dbghelp's older directory layout, DIR/symbols/EXT/name.pdb, is searched too.
+if [ -f "$COR_LAB/crash_av.dmp" ]; then
+    old=$(mktemp -d)
+    mkdir -p "$old/symbols/exe"
+    cp "$COR_LAB/bin/crash_av.pdb" "$old/symbols/exe/"
+    run -y "$old" -c "ln $(fact sym.lab_level2 "$COR_LAB/crash_av.facts"); lm m crash_av" "$COR_LAB/crash_av.dmp"
+    has_line "$out" "    crash_av!lab_level2"
+    has_re "$out" "crash_av +\(pdb symbols\)  $old/symbols/exe/crash_av.pdb\$"
+    rm -rf "$old"
+fi
+
 # uf: lab_level2 calls lab_level3_write_null, by construction, and returns.
 if [ -f "$COR_LAB/crash_av.dmp" ]; then
     run -y "$COR_LAB/bin" -c "uf crash_av!lab_level2" "$COR_LAB/crash_av.dmp"

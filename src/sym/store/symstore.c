@@ -1,6 +1,7 @@
 /* The symstore object and the lookup order; see symstore.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "sym/store/store_priv.h"
@@ -143,23 +144,36 @@ void key_found(symstore *s, const sym_chain *ch, size_t idx, key_state *ks, cons
 }
 
 /* A plain directory: dir/name first (how dbghelp reads a flat path), then
- * the store layout when the directory says it is a store. */
+ * dbghelp's older layouts dir/EXT/name and dir/symbols/EXT/name, where EXT
+ * is the image's extension (for a PDB the image is unknown here: the usual
+ * dll, exe and sys are tried), then the store layout when the directory
+ * says it is a store. */
 static void lookup_dir(symstore *s, const sym_chain *ch, size_t idx, key_state *ks)
 {
     const char *root = ch->stores[idx].location;
-    char *flat = malloc(strlen(root) + strlen(ks->key->name) + 2);
-    if (!flat) return;
-    sprintf(flat, "%s/%s", root, ks->key->name);
-    bool hit = file_exists(flat);
-    st_noisy(s, "DIR: %s - %s", flat, hit ? "found" : "file not found");
-    if (hit) {
-        /* A flat directory knows nothing of GUIDs; the caller checks the
-         * PDB's signature, as dbghelp does. */
-        key_found(s, ch, idx, ks, flat, false);
-        free(flat);
-        return;
+    const char *name = ks->key->name;
+    const char *dot = strrchr(name, '.');
+    bool is_pdb = dot && strcasecmp(dot, ".pdb") == 0;
+    const char *exts[3] = { "dll", "exe", "sys" };
+    size_t nexts = 3;
+    if (!is_pdb) {
+        exts[0] = dot ? dot + 1 : "";
+        nexts = dot ? 1 : 0;
     }
-    free(flat);
+    char cand[4096];
+    for (size_t v = 0; v < 1 + 2 * nexts; v++) {
+        if (v == 0) snprintf(cand, sizeof cand, "%s/%s", root, name);
+        else if (v <= nexts) snprintf(cand, sizeof cand, "%s/%s/%s", root, exts[v - 1], name);
+        else snprintf(cand, sizeof cand, "%s/symbols/%s/%s", root, exts[v - 1 - nexts], name);
+        bool hit = file_exists(cand);
+        if (v == 0 || hit) st_noisy(s, "DIR: %s - %s", cand, hit ? "found" : "file not found");
+        if (hit) {
+            /* A flat directory knows nothing of GUIDs; the caller checks the
+             * PDB's signature, as dbghelp does. */
+            key_found(s, ch, idx, ks, cand, false);
+            return;
+        }
+    }
     static const char *const marks[] = { "index2.txt", "pingme.txt", "000Admin" };
     for (size_t m = 0; m < 3; m++) {
         char p[4096];
