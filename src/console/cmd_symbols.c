@@ -38,13 +38,20 @@ int cmd_reload(con_session *s, const char *name, const char *args, cor_err *err)
         if (dot && dot != pattern) *dot = 0;
         args += n;
     }
-    size_t matched = 0;
-    for (size_t i = 0; i < md_module_count(s->t->dump); i++) {
+    size_t matched = 0, nmods = md_module_count(s->t->dump);
+    size_t *which = malloc((nmods ? nmods : 1) * sizeof *which);
+    if (!which) return cor_fail(err, "out of memory");
+    for (size_t i = 0; i < nmods; i++) {
         if (!module_matches(s, i, *pattern ? pattern : NULL)) continue;
-        matched++;
+        which[matched++] = i;
         sym_module_unload(s->t->syms, i);
-        if (force) sym_module_load(s->t->syms, i);
     }
+    /* /f: fetch every file in one parallel batch, then load module by module. */
+    if (force) {
+        sym_resolver_prefetch(s->t->syms, which, matched);
+        for (size_t k = 0; k < matched; k++) sym_module_load(s->t->syms, which[k]);
+    }
+    free(which);
     if (*pattern && !matched) return cor_fail(err, "Module %s not found in the module list", pattern);
     if (!*pattern) {
         con_puts(s, "Reloading current modules\n");

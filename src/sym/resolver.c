@@ -10,6 +10,7 @@ typedef struct loader {
     sym_loader_fn fn;
     void *ctx;
     void (*free_ctx)(void *);
+    sym_prefetch_fn prefetch;
 } loader;
 
 typedef struct module_syms {
@@ -65,8 +66,24 @@ int sym_resolver_add_loader(sym_resolver *r, sym_loader_fn fn, void *ctx, void (
         return cor_fail(err, "out of memory");
     }
     r->loaders = n;
-    r->loaders[r->nloaders++] = (loader){ fn, ctx, free_ctx };
+    r->loaders[r->nloaders++] = (loader){ fn, ctx, free_ctx, NULL };
     return COR_OK;
+}
+
+void sym_resolver_set_prefetch(sym_resolver *r, sym_prefetch_fn fn)
+{
+    if (r->nloaders) r->loaders[r->nloaders - 1].prefetch = fn;
+}
+
+void sym_resolver_prefetch(sym_resolver *r, const size_t *modules, size_t n)
+{
+    size_t *todo = malloc((n ? n : 1) * sizeof *todo), k = 0;
+    if (!todo) return;
+    for (size_t i = 0; i < n; i++)
+        if (modules[i] < r->nmods && r->mods[modules[i]].state == SYM_STATE_DEFERRED) todo[k++] = modules[i];
+    for (size_t l = 0; k && l < r->nloaders; l++)
+        if (r->loaders[l].prefetch) r->loaders[l].prefetch(r->loaders[l].ctx, r, todo, k);
+    free(todo);
 }
 
 md_dump *sym_resolver_dump(const sym_resolver *r) { return r->dump; }

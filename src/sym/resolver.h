@@ -38,6 +38,14 @@ void sym_resolver_free(sym_resolver *r);
  * and calls free_ctx (if not NULL) on it when freed. */
 int sym_resolver_add_loader(sym_resolver *r, sym_loader_fn fn, void *ctx, void (*free_ctx)(void *), cor_err *err);
 
+/* Gives the loader added last a prefetch hook: asked for many modules at
+ * once (.reload /f), it can fetch their files in parallel before the
+ * modules load one by one. */
+typedef void (*sym_prefetch_fn)(void *ctx, sym_resolver *r, const size_t *modules, size_t n);
+void sym_resolver_set_prefetch(sym_resolver *r, sym_prefetch_fn fn);
+/* Runs every loader's prefetch hook for these modules (deferred ones only). */
+void sym_resolver_prefetch(sym_resolver *r, const size_t *modules, size_t n);
+
 md_dump *sym_resolver_dump(const sym_resolver *r);
 as_space *sym_resolver_as(const sym_resolver *r);
 

@@ -101,6 +101,28 @@ static int load_pdb(void *ctx, sym_resolver *r, size_t i, sym_source *out, cor_e
     return rc;
 }
 
+/* Fetches the PDBs of many modules at once: symstore_find_batch runs the
+ * HTTP transfers in parallel and leaves the files in the downstream cache,
+ * where load_pdb then finds them without the network. */
+static void prefetch_pdbs(void *ctx, sym_resolver *r, const size_t *modules, size_t n)
+{
+    const pdb_loader *l = ctx;
+    sym_key *keys = calloc(n ? n : 1, sizeof *keys);
+    symstore_result *res = calloc(n ? n : 1, sizeof *res);
+    size_t k = 0;
+    for (size_t i = 0; keys && res && i < n; i++) {
+        const md_module *m = md_module_at(sym_resolver_dump(r), modules[i]);
+        cor_err e;
+        if (m->cv.kind == MD_CV_RSDS && m->cv.pdb_path && *m->cv.pdb_path &&
+            sym_key_pdb70(&keys[k], base_name(m->cv.pdb_path), m->cv.guid, m->cv.age, &e) == COR_OK)
+            k++;
+    }
+    if (k) symstore_find_batch(l->store, keys, k, res);
+    for (size_t i = 0; res && i < k; i++) free(res[i].path);
+    free(keys);
+    free(res);
+}
+
 /* Breakpad .sym files in Breakpad's directory layout. */
 static int load_breakpad(void *ctx, sym_resolver *r, size_t i, sym_source *out, cor_err *err)
 {
@@ -181,6 +203,7 @@ int target_add_symbol_loaders(cor_target *t, sym_resolver *r, const char *path, 
             dirs_free(bp_dirs);
             return COR_FAIL;
         }
+        sym_resolver_set_prefetch(r, prefetch_pdbs);
     }
     if (sym_resolver_add_loader(r, load_breakpad, bp_dirs, dirs_free, err) != COR_OK) return COR_FAIL;
     /* The PDB loader owns the store; the export loader only borrows it. */
