@@ -227,6 +227,32 @@ int pdb_type_members(pdb_types *t, uint32_t ti, pdb_member **out, size_t *count,
 void pdb_type_name(pdb_types *t, uint32_t ti, unsigned ptr_size, char *buf, size_t size);
 uint64_t pdb_type_size(pdb_types *t, uint32_t ti, unsigned ptr_size);
 
+/* ---- Inline frames (S_INLINESITE; pdb_inline.c) ----------------------
+ * One call inlined into the procedure at an address. The code range and
+ * the line come from the site's binary annotations (cvinfo.h
+ * BinaryAnnotationOpcode; LLVM SymbolRecord.h) over the base line that the
+ * module's DEBUG_S_INLINEELINES gives the inlinee. */
+typedef struct pdb_inline_frame {
+    char name[256];   /* LF_FUNC_ID / LF_MFUNC_ID name from IPI; "" when unresolved */
+    uint32_t inlinee; /* the IPI id */
+    uint32_t rva, size;       /* contiguous code of this site that holds the address */
+    uint32_t line_rva;        /* start of the line entry that holds it */
+    const char *file;         /* from /names; "" when unknown */
+    uint32_t line;            /* 0 when INLINEELINES has no entry for the inlinee */
+    /* The caller's file and line at the address: the call site. For an
+     * inner frame, the enclosing site's line; for the outermost, the
+     * procedure's line table, which MSVC fills with the call's line for
+     * inlined code but clang leaves uncovered (then 0 and ""). */
+    const char *call_file;
+    uint32_t call_line;
+} pdb_inline_frame;
+
+/* The calls inlined at rva, outermost first, into out[0..max); *n gets
+ * how many are active (which can exceed max: only max are written). No
+ * inline sites, or no procedure at rva, is success with *n = 0. Damaged
+ * annotations end that site's decoding where they break. */
+int pdb_find_inlines(pdb_file *p, uint32_t rva, pdb_inline_frame *out, size_t max, size_t *n, cor_err *err);
+
 /* The pdb_file behind a PDB sym_source, or NULL for other sources. */
 pdb_file *pdb_source_file(const sym_source *s);
 

@@ -116,6 +116,21 @@ const char *pdb_arena_cstr(pdb_file *p, const uint8_t *buf, size_t len, size_t o
 /* The /names string at off, or NULL when off is outside or unterminated. */
 const char *pdb_names_at(const pdb_file *p, uint32_t off);
 
+/* Where an S_INLINESITE's binary annotations put a code offset (relative
+ * to the procedure's start): the line entry holding it and the run of
+ * adjacent entries around it (pdb_inline.c). */
+typedef struct pdb_inline_hit {
+    bool found;
+    uint32_t line_off, line_len, line;
+    uint32_t file; /* checksum offset, from ChangeFile or the base */
+    uint32_t run_start, run_end;
+} pdb_inline_hit;
+/* Runs the annotations over base_line/base_file. Returns false when they
+ * stop early (truncated, bad encoding, unknown opcode); entries decoded
+ * before that still count. */
+bool pdb_inline_locate(const uint8_t *ann, size_t len, uint32_t base_line, uint32_t base_file, uint32_t target,
+                       pdb_inline_hit *hit);
+
 /* (GNU statement expression, as gcc and clang accept.) Index of the last element whose rva is <= rva, or SIZE_MAX. */
 #define LAST_AT_OR_BEFORE(arr, n, key) LAST_AT_OR_BEFORE_BY(arr, n, key, rva)
 #define LAST_AT_OR_BEFORE_BY(arr, n, key, field)                                                                        \
