@@ -5,8 +5,9 @@
  *    +0x000 x                : 0n5            (at an address)
  *
  * Base classes are shown inline, their members at the derived offsets.
- * Embedded structs and arrays are not expanded (WinDbg's default without
- * -r or -a). Without a module every module's PDB is tried in module order,
+ * Embedded structs and unions are expanded only with -r[N] (N levels,
+ * default 1, as WinDbg's -r; nested lines indent by three), which with an
+ * address also follows pointers to structs. Arrays are not expanded. Without a module every module's PDB is tried in module order,
  * loading deferred symbols as `x` does. */
 #include "console/con_internal.h"
 #include "sym/pdb/pdb.h"
@@ -19,6 +20,8 @@
 #include <strings.h>
 
 #define MAX_BASE_DEPTH 8
+/* WinDbg caps -r at 9 levels. */
+#define MAX_RECURSION 9
 
 typedef struct dt_ctx {
     con_session *s;
@@ -26,6 +29,7 @@ typedef struct dt_ctx {
     unsigned ptr_size;
     bool has_addr;
     uint64_t addr;
+    int levels; /* -r depth */
 } dt_ctx;
 
 /* "0y101" for a bitfield's value, most significant bit first. */
@@ -132,7 +136,19 @@ static void put_value(dt_ctx *d, uint32_t ti, uint64_t addr)
     else con_printf(s, "0x%" PRIx64, v);
 }
 
-static int print_members(dt_ctx *d, uint32_t ti, uint64_t base, int depth, cor_err *err)
+/* True for a struct, class or union type (after modifiers). */
+static bool is_aggregate(dt_ctx *d, uint32_t ti, uint32_t *out)
+{
+    pdb_type ty;
+    uint32_t st = pdb_type_strip(d->types, ti);
+    if (pdb_type_get(d->types, st, &ty) != COR_OK) return false;
+    *out = st;
+    return ty.kind == PDB_TYPE_STRUCT || ty.kind == PDB_TYPE_CLASS || ty.kind == PDB_TYPE_UNION;
+}
+
+/* Members of ti at object address obj (when d->has_addr), offsets printed
+ * relative to the outermost type; indent is the nesting level for -r. */
+static int print_members(dt_ctx *d, uint32_t ti, uint64_t base, uint64_t obj, int depth, int indent, cor_err *err)
 {
     pdb_member *m;
     size_t n;
@@ -141,28 +157,51 @@ static int print_members(dt_ctx *d, uint32_t ti, uint64_t base, int depth, cor_e
     for (size_t i = 0; i < n; i++) {
         switch (m[i].kind) {
         case PDB_MEMBER_BASE:
-            if (depth < MAX_BASE_DEPTH && print_members(d, m[i].type, base + m[i].offset, depth + 1, err) != COR_OK) {
+            if (depth < MAX_BASE_DEPTH &&
+                print_members(d, m[i].type, base + m[i].offset, obj + m[i].offset, depth + 1, indent, err) != COR_OK) {
                 free(m);
                 return COR_FAIL;
             }
             break;
         case PDB_MEMBER_ENUMERATOR:
-            con_printf(d->s, "   %s = 0n%" PRId64 "\n", m[i].name, (int64_t)m[i].value);
+            con_printf(d->s, "%*s   %s = 0n%" PRId64 "\n", 3 * indent, "", m[i].name, (int64_t)m[i].value);
             break;
         case PDB_MEMBER_VFPTR:
-        case PDB_MEMBER_FIELD:
-            con_printf(d->s, "   +0x%03" PRIx64 " %-16s : ", base + m[i].offset, m[i].name);
+        case PDB_MEMBER_FIELD: {
+            uint64_t at = obj + m[i].offset;
+            con_printf(d->s, "%*s   +0x%03" PRIx64 " %-16s : ", 3 * indent, "", base + m[i].offset, m[i].name);
             if (m[i].kind == PDB_MEMBER_VFPTR) {
-                if (d->has_addr) put_value(d, m[i].type, d->addr + base + m[i].offset);
+                if (d->has_addr) put_value(d, m[i].type, at);
                 else con_printf(d->s, "Ptr%u", d->ptr_size * 8);
             } else if (d->has_addr) {
-                put_value(d, m[i].type, d->addr + base + m[i].offset);
+                put_value(d, m[i].type, at);
             } else {
                 pdb_type_name(d->types, m[i].type, d->ptr_size, name, sizeof name);
                 con_puts(d->s, name);
             }
             con_puts(d->s, "\n");
+            if (m[i].kind != PDB_MEMBER_FIELD || indent >= d->levels) break;
+            /* -r: an embedded aggregate in place; with an address, a
+             * pointer's target too (offsets restart at the pointee). */
+            uint32_t agg;
+            if (is_aggregate(d, m[i].type, &agg)) {
+                if (print_members(d, agg, base + m[i].offset, at, 0, indent + 1, err) != COR_OK) {
+                    free(m);
+                    return COR_FAIL;
+                }
+                break;
+            }
+            pdb_type pt;
+            uint64_t target;
+            if (d->has_addr && pdb_type_get(d->types, pdb_type_strip(d->types, m[i].type), &pt) == COR_OK &&
+                pt.kind == PDB_TYPE_POINTER && is_aggregate(d, pt.elem, &agg) &&
+                as_read_ptr(d->s->t->as, at, d->ptr_size, &target) == COR_OK && target &&
+                print_members(d, agg, 0, target, 0, indent + 1, err) != COR_OK) {
+                free(m);
+                return COR_FAIL;
+            }
             break;
+        }
         }
     }
     free(m);
@@ -186,7 +225,19 @@ int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err)
 {
     (void)name;
     while (*args == ' ' || *args == '\t') args++;
-    if (*args == '-') return cor_fail(err, "dt: options are not supported; use dt [module!]Type [ADDR]");
+    int levels = 0;
+    while (*args == '-') {
+        if ((args[1] == 'r' || args[1] == 'R') && (args[2] == ' ' || args[2] == '\t' || args[2] == 0 ||
+                                                   (args[2] >= '0' && args[2] <= '9'))) {
+            levels = args[2] >= '0' && args[2] <= '9' ? args[2] - '0' : 1;
+            if (levels > MAX_RECURSION) levels = MAX_RECURSION;
+            args += args[2] >= '0' && args[2] <= '9' ? 3 : 2;
+            while (*args == ' ' || *args == '\t') args++;
+            continue;
+        }
+        return cor_fail(err, "dt: unknown option '%.*s'; dt [-r[N]] [module!]Type [ADDR]", (int)strcspn(args, " \t"),
+                        args);
+    }
     size_t tlen = strcspn(args, " \t");
     if (!tlen) return cor_fail(err, "Syntax error: dt [module!]Type [ADDR]");
     char spec[512];
@@ -196,7 +247,7 @@ int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err)
     const char *rest = args + tlen;
     while (*rest == ' ' || *rest == '\t') rest++;
 
-    dt_ctx d = { .s = s, .ptr_size = con_ptr_size(s) };
+    dt_ctx d = { .s = s, .ptr_size = con_ptr_size(s), .levels = levels };
     if (*rest) {
         const char *end;
         if (con_eval(s, rest, &end, &d.addr, err) != COR_OK) return COR_FAIL;
@@ -231,7 +282,7 @@ int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err)
             continue;
         }
         d.types = types;
-        int rc = print_members(&d, ti, 0, 0, err);
+        int rc = print_members(&d, ti, 0, d.addr, 0, 0, err);
         pdb_types_close(types);
         return rc;
     }

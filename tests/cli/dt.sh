@@ -34,6 +34,18 @@ for cs in cs1 cs2; do
     has_line "$out" "   +0x020 SpinCount        : 0x0"
 done
 
+# dt -r follows DebugInfo to the RTL_CRITICAL_SECTION_DEBUG, whose
+# CriticalSection field points back at the critical section itself; the
+# nested lines indent by three.
+for cs in cs1 cs2; do
+    addr=$(fact "cs.$cs")
+    run -y "$pdbdir" -c "dt -r hang_locks!_RTL_CRITICAL_SECTION $addr" "$dump"
+    has_line "$out" "$(printf '      +0x008 CriticalSection  : 0x%08x`%08x' $((addr >> 32)) $((addr & 0xffffffff)))"
+    has_line "$out" "   +0x00c RecursionCount   : 0n1"
+done
+run -y "$pdbdir" -c "dt -q hang_locks!lab_deadlock" "$dump"
+has "$out$err" "dt: unknown option '-q'"
+
 run -y "$pdbdir" -c "dt hang_locks!NoSuchType; dt nosuchmodule!lab_deadlock" "$dump"
 has_line "$out$err" "Symbol hang_locks!NoSuchType not found."
 has "$out$err" "Couldn't resolve error at 'nosuchmodule!lab_deadlock'"
