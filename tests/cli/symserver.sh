@@ -17,7 +17,28 @@ trap cleanup EXIT
 
 run -c '!lmi crash_av' "$dump"
 id=$(sed -n 's/.*CodeView: RSDS \([0-9A-F]*\),.*/\1/p' <<<"$out")
-[ -n "$id" ] || { fail "no CodeView id for crash_av"; finish; }
+[ -n "$id" ] || { fail "no CodeView id for crash_av"; 
+# HTTPS: certificates are verified. A server with a self-signed certificate
+# is refused (the PDB is not fetched), and the reason names the TLS failure.
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+        -keyout "$work/tls.pem" -out "$work/tls.crt" >/dev/null 2>&1 && cat "$work/tls.crt" >>"$work/tls.pem"
+    rm -f "$work/port"
+    python3 "$COR_SRC/tests/symserver/symserver.py" --root "$work/root" --port-file "$work/port" \
+        --log "$work/tls-requests.log" --tls-cert "$work/tls.pem" &
+    server_pid=$!
+    for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+    port=$(cat "$work/port" 2>/dev/null)
+    if [ -n "$port" ]; then
+        run -y "srv*$work/tls-cache*https://127.0.0.1:$port" -c '!sym noisy; ln '"$level2"'; !lmi crash_av' "$dump"
+        has_re "$err" 'HTTP error: .*(certificate|SSL)'
+        lacks "$out" "    crash_av!lab_level2"
+        [ ! -e "$work/tls-cache/crash_av.pdb/$id/crash_av.pdb" ] || fail "a PDB from an unverified server was cached"
+    else
+        fail "the TLS symbol server did not start"
+    fi
+fi
+finish; }
 mkdir -p "$work/root/crash_av.pdb/$id"
 cp "$COR_LAB/bin/crash_av.pdb" "$work/root/crash_av.pdb/$id/"
 
@@ -26,7 +47,28 @@ python3 "$COR_SRC/tests/symserver/symserver.py" --root "$work/root" --port-file 
 server_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 port=$(cat "$work/port" 2>/dev/null)
-[ -n "$port" ] || { fail "the symbol server did not start"; finish; }
+[ -n "$port" ] || { fail "the symbol server did not start"; 
+# HTTPS: certificates are verified. A server with a self-signed certificate
+# is refused (the PDB is not fetched), and the reason names the TLS failure.
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+        -keyout "$work/tls.pem" -out "$work/tls.crt" >/dev/null 2>&1 && cat "$work/tls.crt" >>"$work/tls.pem"
+    rm -f "$work/port"
+    python3 "$COR_SRC/tests/symserver/symserver.py" --root "$work/root" --port-file "$work/port" \
+        --log "$work/tls-requests.log" --tls-cert "$work/tls.pem" &
+    server_pid=$!
+    for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+    port=$(cat "$work/port" 2>/dev/null)
+    if [ -n "$port" ]; then
+        run -y "srv*$work/tls-cache*https://127.0.0.1:$port" -c '!sym noisy; ln '"$level2"'; !lmi crash_av' "$dump"
+        has_re "$err" 'HTTP error: .*(certificate|SSL)'
+        lacks "$out" "    crash_av!lab_level2"
+        [ ! -e "$work/tls-cache/crash_av.pdb/$id/crash_av.pdb" ] || fail "a PDB from an unverified server was cached"
+    else
+        fail "the TLS symbol server did not start"
+    fi
+fi
+finish; }
 
 path="srv*$work/cache*http://127.0.0.1:$port"
 level2=$(sed -n "s/^sym.lab_level2=//p" "$COR_LAB/crash_av.facts")
@@ -42,4 +84,25 @@ run -y "$path" -c "ln $level2; lm m crash_av" "$dump"
 has_line "$out" "    crash_av!lab_level2"
 has_re "$out" "crash_av +\\(pdb symbols\\)  $work/cache/crash_av.pdb/$id/crash_av.pdb\$"
 [ "$(wc -l <"$work/requests.log")" = "$before" ] || fail "the second run made requests"
+
+# HTTPS: certificates are verified. A server with a self-signed certificate
+# is refused (the PDB is not fetched), and the reason names the TLS failure.
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+        -keyout "$work/tls.pem" -out "$work/tls.crt" >/dev/null 2>&1 && cat "$work/tls.crt" >>"$work/tls.pem"
+    rm -f "$work/port"
+    python3 "$COR_SRC/tests/symserver/symserver.py" --root "$work/root" --port-file "$work/port" \
+        --log "$work/tls-requests.log" --tls-cert "$work/tls.pem" &
+    server_pid=$!
+    for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+    port=$(cat "$work/port" 2>/dev/null)
+    if [ -n "$port" ]; then
+        run -y "srv*$work/tls-cache*https://127.0.0.1:$port" -c '!sym noisy; ln '"$level2"'; !lmi crash_av' "$dump"
+        has_re "$err" 'HTTP error: .*(certificate|SSL)'
+        lacks "$out" "    crash_av!lab_level2"
+        [ ! -e "$work/tls-cache/crash_av.pdb/$id/crash_av.pdb" ] || fail "a PDB from an unverified server was cached"
+    else
+        fail "the TLS symbol server did not start"
+    fi
+fi
 finish
