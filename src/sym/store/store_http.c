@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sym/store/store_priv.h"
+#include "sym/store/curl_calls.h"
 
 enum { STAGE_PLAIN, STAGE_CAB, STAGE_PTR };
 static const char *const stage_name[] = { "file", "compressed file", "file.ptr" };
@@ -110,7 +111,7 @@ static CURL *make_easy(symstore *s, const char *url, void *ud, char *errbuf)
     return e;
 }
 
-static const char *curl_msg(CURLcode rc, const char *errbuf)
+static const char *curl_msg(symstore *s, CURLcode rc, const char *errbuf)
 {
     return errbuf[0] ? errbuf : curl_easy_strerror(rc);
 }
@@ -130,7 +131,7 @@ static bool http_two_tier(symstore *s, const char *base)
         CURLcode rc = curl_easy_perform(e);
         long code = 0;
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-        if (rc != CURLE_OK) st_noisy(s, "HTTP error: %s", curl_msg(rc, x.errbuf));
+        if (rc != CURLE_OK) st_noisy(s, "HTTP error: %s", curl_msg(s, rc, x.errbuf));
         else st_noisy(s, "HTTP status %ld", code);
         /* A catch-all server answering 200 with a page for everything is not
          * saying "two-tier". */
@@ -272,8 +273,8 @@ static int finish(http_run *r, xfer *x, CURLcode rc)
             key_reason(ks, 3, "%s: larger than the %llu-byte limit", x->url,
                        (unsigned long long)x->limit);
         else
-            key_reason(ks, 3, "%s: %s", x->url, curl_msg(rc, x->errbuf));
-        st_noisy(s, "HTTP error: %s", x->too_big ? "over the size limit" : curl_msg(rc, x->errbuf));
+            key_reason(ks, 3, "%s: %s", x->url, curl_msg(s, rc, x->errbuf));
+        st_noisy(s, "HTTP error: %s", x->too_big ? "over the size limit" : curl_msg(s, rc, x->errbuf));
         return -1;
     }
     st_noisy(s, "HTTP status %ld", code);

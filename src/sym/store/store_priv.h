@@ -3,7 +3,7 @@
 #ifndef COR_SYM_STORE_PRIV_H
 #define COR_SYM_STORE_PRIV_H
 
-#include <curl/curl.h>
+#include "sym/store/curl_api.h"
 
 #include "core/text.h"
 #include "sym/store/symstore.h"
@@ -31,6 +31,7 @@ struct symstore {
     strset unreachable; /* HTTP store URLs that could not be reached: not asked again this run */
     uint64_t requests;
     bool curl_ready; /* holds a curl_global_init reference */
+    curl_api curl;   /* libcurl, loaded only when the path names an HTTP store */
 };
 
 /* Per-key state while a batch runs. */

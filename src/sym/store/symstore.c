@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "sym/store/store_priv.h"
+#include "sym/store/curl_calls.h"
 
 /* --- strset: FNV-1a, linear probing, grows at half full --- */
 
@@ -89,10 +90,26 @@ int symstore_new(sym_path *path, const symstore_options *opt, symstore **out, co
     if (!s->opt.user_agent) s->opt.user_agent = "coroner-symsrv/1";
     s->log = s->opt.log ? s->opt.log : stderr;
     s->progress = s->opt.progress > 0 || (s->opt.progress < 0 && !s->opt.noisy && isatty(fileno(s->log)));
+    /* Without an HTTP store there is nothing for libcurl to do: it is not
+     * even loaded. */
+    bool http = false;
+    for (size_t c = 0; c < path->count; c++)
+        for (size_t k = 0; k < path->chains[c].count; k++)
+            if (path->chains[c].stores[k].kind == SYM_STORE_HTTP) http = true;
+    if (!http) {
+        *out = s;
+        return COR_OK;
+    }
+    if (curl_api_load(&s->curl, err) != COR_OK) {
+        free(s);
+        sym_path_free(path);
+        return COR_FAIL;
+    }
     /* libcurl's one piece of process state: curl_global_init is reference
      * counted and (since 7.84) thread-safe, so each symstore takes and
      * drops its own reference instead of the program doing it once. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        curl_api_unload(&s->curl);
         free(s);
         sym_path_free(path);
         return cor_fail(err, "symstore: libcurl failed to initialise");
@@ -119,6 +136,7 @@ void symstore_free(symstore *s)
     if (s->multi) curl_multi_cleanup(s->multi);
     if (s->share) curl_share_cleanup(s->share);
     if (s->curl_ready) curl_global_cleanup();
+    if (s->curl.lib) curl_api_unload(&s->curl);
     strset_free(&s->negative);
     strset_free(&s->tier_yes);
     strset_free(&s->tier_no);
