@@ -206,6 +206,11 @@ typedef struct pdb_member {
 } pdb_member;
 
 int pdb_types_open(pdb_file *p, pdb_types **out, cor_err *err);
+/* The same reader over either record stream of that layout: TPI (2) or the
+ * id stream IPI (4), whose LF_FUNC_ID records name inlined functions. */
+int pdb_types_open_stream(pdb_file *p, uint32_t stream, pdb_types **out, cor_err *err);
+/* The raw record of index ti: its kind and the bytes after the kind. */
+bool pdb_types_record(pdb_types *t, uint32_t ti, uint16_t *kind, const uint8_t **body, uint32_t *len);
 void pdb_types_close(pdb_types *t);
 /* One past the last type index (TypeIndexEnd). */
 uint32_t pdb_types_end(const pdb_types *t);

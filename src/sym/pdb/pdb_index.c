@@ -19,18 +19,6 @@
 enum {
     S_FRAMEPROC = 0x1012,
     S_THUNK32 = 0x1102,
-    S_LPROC32 = 0x110F,
-    S_GPROC32 = 0x1110,
-    S_LPROC32_ID = 0x1146,
-    S_GPROC32_ID = 0x1147,
-    S_LPROC32_DPC = 0x1155,
-    S_LPROC32_DPC_ID = 0x1156,
-
-    /* PROCSYM32, offsets from the record's length field. */
-    PROC_LEN = 16,
-    PROC_OFF = 32,
-    PROC_SEG = 36,
-    PROC_NAME = 39,
     /* THUNKSYM32 */
     THUNK_OFF = 16,
     THUNK_SEG = 20,
@@ -41,10 +29,6 @@ enum {
     FP_SAVE_REGS = 16,
     FP_FLAGS = 26,
     FP_SIZE = 30,
-
-    DEBUG_S_IGNORE = 0x80000000u,
-    DEBUG_S_LINES = 0xF2,
-    DEBUG_S_FILECHKSMS = 0xF4,
     CV_LINES_HAVE_COLUMNS = 1,
 };
 

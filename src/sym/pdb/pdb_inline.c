@@ -22,39 +22,21 @@
 #include "core/cursor.h"
 
 enum {
-    S_LPROC32 = 0x110F,
-    S_GPROC32 = 0x1110,
-    S_LPROC32_ID = 0x1146,
-    S_GPROC32_ID = 0x1147,
-    S_LPROC32_DPC = 0x1155,
-    S_LPROC32_DPC_ID = 0x1156,
     S_INLINESITE = 0x114D,
     S_INLINESITE2 = 0x115D,
 
-    /* PROCSYM32, offsets from the record's length field. */
-    PROC_END = 8,
-    PROC_OFF = 32,
-    PROC_SEG = 36,
-    PROC_MIN = 39,
+    PROC_MIN = PROC_NAME, /* a PROCSYM32 up to its name */
     /* INLINESITESYM */
     SITE_PARENT = 4,
     SITE_INLINEE = 12,
     SITE_ANN = 16,
     SITE2_ANN = 20,
 
-    DEBUG_S_IGNORE = 0x80000000u,
-    DEBUG_S_FILECHKSMS = 0xF4,
-    DEBUG_S_INLINEELINES = 0xF6,
     INLINEE_SIG_EX = 1, /* entries carry a list of extra files */
 
-    /* TPI/IPI stream header (LLVM docs/PDB/TpiStream.rst). */
-    IPI_HDR_SIZE = 4,
-    IPI_TI_BEGIN = 8,
-    IPI_RECORD_BYTES = 16,
-    IPI_HDR_MIN = 56,
     LF_FUNC_ID = 0x1601,
     LF_MFUNC_ID = 0x1602,
-    FUNC_ID_NAME = 12, /* both: u16 len, u16 kind, u32, u32, name */
+    FUNC_ID_NAME = 8, /* both, after the kind: u32 scope or parent type, u32 type, name */
 };
 
 /* cvinfo.h BinaryAnnotationOpcode. */
@@ -284,28 +266,18 @@ static void find_checksums(inline_ctx *x)
 
 /* The IPI record of id, when it is an LF_FUNC_ID or LF_MFUNC_ID: its name
  * into buf (non-printable bytes as '?'). */
-static void ipi_name(const uint8_t *ipi, uint32_t len, uint32_t id, char *buf, size_t size)
+static void ipi_name(pdb_types *ipi, uint32_t id, char *buf, size_t size)
 {
     buf[0] = 0;
-    if (!ipi || len < IPI_HDR_MIN) return;
-    uint32_t hdr = le32(ipi + IPI_HDR_SIZE), begin = le32(ipi + IPI_TI_BEGIN), bytes = le32(ipi + IPI_RECORD_BYTES);
-    if (!span_ok(len, hdr, bytes) || id < begin) return;
-    uint32_t off = hdr, end = hdr + bytes, ti = begin;
-    while (end - off >= 4) {
-        uint32_t rsize = 2u + le16(ipi + off);
-        if (rsize < 4 || rsize > end - off) return;
-        if (ti == id) {
-            uint16_t kind = le16(ipi + off + 2);
-            if ((kind != LF_FUNC_ID && kind != LF_MFUNC_ID) || rsize <= FUNC_ID_NAME) return;
-            size_t k = 0;
-            for (uint32_t i = FUNC_ID_NAME; i < rsize && ipi[off + i] && k + 1 < size; i++)
-                buf[k++] = ipi[off + i] >= 0x20 && ipi[off + i] != 0x7F ? (char)ipi[off + i] : '?';
-            buf[k] = 0;
-            return;
-        }
-        off += rsize;
-        ti++;
-    }
+    uint16_t kind;
+    const uint8_t *body;
+    uint32_t len;
+    if (!ipi || !pdb_types_record(ipi, id, &kind, &body, &len)) return;
+    if ((kind != LF_FUNC_ID && kind != LF_MFUNC_ID) || len <= FUNC_ID_NAME) return;
+    size_t k = 0;
+    for (uint32_t i = FUNC_ID_NAME; i < len && body[i] && k + 1 < size; i++)
+        buf[k++] = body[i] >= 0x20 && body[i] != 0x7F ? (char)body[i] : '?';
+    buf[k] = 0;
 }
 
 /* The image RVA of a source-layout address (OMAP), or the address itself. */
@@ -326,8 +298,9 @@ int pdb_find_inlines(pdb_file *p, uint32_t rva, pdb_inline_frame *out, size_t ma
     if (m->stream == 0xFFFF || !msf_stream_present(&p->msf, m->stream)) return COR_OK;
     uint32_t target = src - f->src_rva; /* code offsets are from the procedure's start */
 
-    uint8_t *s, *ipi = NULL;
-    uint32_t len, ipi_len = 0;
+    uint8_t *s;
+    uint32_t len;
+    pdb_types *ipi = NULL;
     if (msf_read_stream(&p->msf, m->stream, &s, &len, err) != COR_OK)
         return cor_wrap(err, "inline frames: module %u", f->module);
     int rc = COR_FAIL;
@@ -391,13 +364,13 @@ int pdb_find_inlines(pdb_file *p, uint32_t rva, pdb_inline_frame *out, size_t ma
     }
 
     if (count) {
-        if (msf_stream_present(&p->msf, PDB_STREAM_IPI)) {
-            cor_err ignore;
-            if (msf_read_stream(&p->msf, PDB_STREAM_IPI, &ipi, &ipi_len, &ignore) != COR_OK) ipi = NULL;
-        }
+        /* Without a readable IPI stream the frames keep their ranges and
+         * lines and go unnamed. */
+        cor_err ignore;
+        if (pdb_types_open_stream(p, PDB_STREAM_IPI, &ipi, &ignore) != COR_OK) ipi = NULL;
         size_t w = count < max ? count : max;
         for (size_t i = 0; i < w; i++) {
-            ipi_name(ipi, ipi_len, out[i].inlinee, out[i].name, sizeof out[i].name);
+            ipi_name(ipi, out[i].inlinee, out[i].name, sizeof out[i].name);
             /* The call site is where the caller is at this address: the
              * procedure's own line table (where the compiler records the
              * call's line for inlined code) for the outermost frame, the
@@ -418,6 +391,6 @@ int pdb_find_inlines(pdb_file *p, uint32_t rva, pdb_inline_frame *out, size_t ma
     rc = COR_OK;
 out:
     free(s);
-    free(ipi);
+    pdb_types_close(ipi);
     return rc;
 }

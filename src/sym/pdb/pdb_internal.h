@@ -8,6 +8,29 @@
 /* Fixed stream numbers (LLVM docs/PDB/index.rst). */
 enum { PDB_STREAM_INFO = 1, PDB_STREAM_TPI = 2, PDB_STREAM_DBI = 3, PDB_STREAM_IPI = 4 };
 
+/* CodeView symbol kinds and offsets that more than one module-stream
+ * reader needs (cvinfo.h SYM_ENUM_e, PROCSYM32; C13 subsection types). */
+enum {
+    S_LPROC32 = 0x110F,
+    S_GPROC32 = 0x1110,
+    S_LPROC32_ID = 0x1146,
+    S_GPROC32_ID = 0x1147,
+    S_LPROC32_DPC = 0x1155,
+    S_LPROC32_DPC_ID = 0x1156,
+
+    /* PROCSYM32, offsets from the record's length field. */
+    PROC_END = 8,
+    PROC_LEN = 16,
+    PROC_OFF = 32,
+    PROC_SEG = 36,
+    PROC_NAME = 39,
+
+    DEBUG_S_IGNORE = 0x80000000u,
+    DEBUG_S_LINES = 0xF2,
+    DEBUG_S_FILECHKSMS = 0xF4,
+    DEBUG_S_INLINEELINES = 0xF6,
+};
+
 /* Optional debug header slots (microsoft-pdb dbi.h DbgType). */
 enum {
     DBG_FPO = 0,

@@ -86,21 +86,25 @@ struct pdb_types {
     bool named;
 };
 
-int pdb_types_open(pdb_file *p, pdb_types **out, cor_err *err)
+int pdb_types_open_stream(pdb_file *p, uint32_t stream, pdb_types **out, cor_err *err)
 {
     *out = NULL;
-    if (!msf_stream_present(&p->msf, PDB_STREAM_TPI)) return cor_fail(err, "PDB has no type stream (TPI)");
+    /* TPI and IPI share one layout: the 56-byte header, then records. */
+    const char *what = stream == PDB_STREAM_IPI ? "IPI" : "TPI";
+    if (!msf_stream_present(&p->msf, stream))
+        return cor_fail(err, "PDB has no %s stream", stream == PDB_STREAM_IPI ? "id (IPI)" : "type (TPI)");
     pdb_types *t = calloc(1, sizeof *t);
     if (!t) return cor_fail(err, "out of memory");
     t->pdb = p;
-    if (msf_read_stream(&p->msf, PDB_STREAM_TPI, &t->stream, &t->stream_len, err) != COR_OK) {
+    if (msf_read_stream(&p->msf, stream, &t->stream, &t->stream_len, err) != COR_OK) {
         free(t);
-        return cor_wrap(err, "TPI stream");
+        return cor_wrap(err, "%s stream", what);
     }
     const uint8_t *s = t->stream;
     if (t->stream_len < TPI_HDR_MIN) {
+        uint32_t len = t->stream_len;
         pdb_types_close(t);
-        return cor_fail(err, "TPI stream: %u bytes, header needs %u", t->stream_len, TPI_HDR_MIN);
+        return cor_fail(err, "%s stream: %u bytes, header needs %u", what, len, TPI_HDR_MIN);
     }
     uint32_t hdr = le32(s + TPI_HDR_SIZE), bytes = le32(s + TPI_HDR_RECORD_BYTES);
     t->ti_begin = le32(s + TPI_HDR_TI_BEGIN);
@@ -108,18 +112,24 @@ int pdb_types_open(pdb_file *p, pdb_types **out, cor_err *err)
     if (hdr < TPI_HDR_MIN || !span_ok(t->stream_len, hdr, bytes)) {
         uint32_t len = t->stream_len;
         pdb_types_close(t);
-        return cor_fail(err, "TPI stream: header of %u bytes + %u record bytes exceed the stream's %u", hdr, bytes,
-                        len);
+        return cor_fail(err, "%s stream: header of %u bytes + %u record bytes exceed the stream's %u", what, hdr,
+                        bytes, len);
     }
     if (t->ti_begin != 0x1000 || t->ti_end < t->ti_begin || t->ti_end - t->ti_begin > bytes / 4) {
         uint32_t b = t->ti_begin, e = t->ti_end;
         pdb_types_close(t);
-        return cor_fail(err, "TPI stream: type index range 0x%x..0x%x does not fit %u record bytes", b, e, bytes);
+        return cor_fail(err, "%s stream: type index range 0x%x..0x%x does not fit %u record bytes", what, b, e,
+                        bytes);
     }
     t->rec_begin = hdr;
     t->rec_end = hdr + bytes;
     *out = t;
     return COR_OK;
+}
+
+int pdb_types_open(pdb_file *p, pdb_types **out, cor_err *err)
+{
+    return pdb_types_open_stream(p, PDB_STREAM_TPI, out, err);
 }
 
 void pdb_types_close(pdb_types *t)
@@ -162,6 +172,15 @@ static bool record(pdb_types *t, uint32_t ti, uint16_t *kind, rd_cur *body)
     uint16_t len = le16(t->stream + off);
     *kind = le16(t->stream + off + 2);
     *body = rd_make(t->stream + off + 4, len - 2u);
+    return true;
+}
+
+bool pdb_types_record(pdb_types *t, uint32_t ti, uint16_t *kind, const uint8_t **body, uint32_t *len)
+{
+    rd_cur c;
+    if (!record(t, ti, kind, &c)) return false;
+    *body = c.p;
+    *len = (uint32_t)c.len;
     return true;
 }
 
