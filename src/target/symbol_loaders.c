@@ -89,15 +89,15 @@ static int load_pdb(void *ctx, sym_resolver *r, size_t i, sym_source *out, cor_e
         return COR_FAIL;
     }
     bool match = memcmp(pdb_guid(p), m->cv.guid, 16) == 0 && pdb_age(p) == m->cv.age;
-    pdb_file_close(p);
     if (!match && !l->t->sym_loose) {
+        pdb_file_close(p);
         cor_fail(err, "%s does not match %s (GUID or age differs): refused (.reload /i accepts it)", path, m->name);
         free(path);
         return COR_FAIL;
     }
-    int rc = pdb_open(path, out, err);
-    if (rc == COR_OK && !out->origin) out->origin = path;
-    else free(path);
+    /* The file checked above becomes the source: no second open. */
+    int rc = pdb_source_from_file(p, path, out, err);
+    free(path);
     return rc;
 }
 

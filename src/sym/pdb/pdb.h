@@ -153,6 +153,9 @@ void pdb_undecorate_c(const char *name, char *out, size_t n);
 
 /* The sym_source over a PDB; the source owns the pdb_file. */
 int pdb_open(const char *path, sym_source *out, cor_err *err);
+/* The same over a PDB already open (checked against an image, say); the
+ * source takes ownership of p, also on failure. origin names its file. */
+int pdb_source_from_file(pdb_file *p, const char *origin, sym_source *out, cor_err *err);
 
 /* ---- Types (the TPI stream; pdb_types.c) ------------------------------
  * A pdb_types reads the whole TPI stream when opened and must be closed

@@ -575,12 +575,10 @@ static const sym_source_ops pdb_source_ops = {
     .free = src_free,
 };
 
-int pdb_open(const char *path, sym_source *out, cor_err *err)
+int pdb_source_from_file(pdb_file *p, const char *origin, sym_source *out, cor_err *err)
 {
     memset(out, 0, sizeof *out);
-    pdb_file *p;
-    if (pdb_file_open(path, &p, err) != COR_OK) return COR_FAIL;
-    out->origin = strdup(path);
+    out->origin = strdup(origin);
     if (!out->origin) {
         pdb_file_close(p);
         return cor_fail(err, "out of memory");
@@ -588,4 +586,11 @@ int pdb_open(const char *path, sym_source *out, cor_err *err)
     out->ops = &pdb_source_ops;
     out->self = p;
     return COR_OK;
+}
+
+int pdb_open(const char *path, sym_source *out, cor_err *err)
+{
+    pdb_file *p;
+    if (pdb_file_open(path, &p, err) != COR_OK) return COR_FAIL;
+    return pdb_source_from_file(p, path, out, err);
 }
