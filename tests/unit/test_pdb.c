@@ -1,7 +1,8 @@
 /* PDB reader tests: every corpus PDB that has a Breakpad .sym made from
- * it by dump_syms is checked against that .sym (identity, functions,
- * publics, lines, x86 frame records); hostile inputs (the fuzzed corpus
- * PDB, truncations, bit flips) must fail cleanly under ASan/UBSan. */
+ * it by dump_syms is checked against that .sym both ways (identity,
+ * functions, publics, lines, x86 frame records); the OMAP mapping is
+ * checked on synthetic tables; hostile inputs (the fuzzed corpus PDB,
+ * truncations, bit flips) must fail cleanly under ASan/UBSan. */
 #include "test.h"
 
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "sym/pdb/pdb.h"
+#include "sym/pdb/pdb_internal.h" /* the OMAP mapping, tested on synthetic tables */
 
 /* ---- a small .sym reader, only what these comparisons need ------------ */
 
@@ -17,6 +19,7 @@ typedef struct sym_line_rec {
 } sym_line_rec;
 typedef struct sym_func_rec {
     uint32_t rva, size;
+    bool multiple; /* "m": several symbols at this address, one shown */
     char *name;
 } sym_func_rec;
 typedef struct sym_stack_rec {
@@ -76,8 +79,11 @@ static bool sym_load(const char *path, sym_text *t)
         } else if (strncmp(buf, "FUNC ", 5) == 0 || strncmp(buf, "PUBLIC ", 7) == 0) {
             bool pub = buf[0] == 'P';
             char *s = buf + (pub ? 7 : 5);
-            if (strncmp(s, "m ", 2) == 0) s += 2;
             sym_func_rec r = { 0 };
+            if (strncmp(s, "m ", 2) == 0) {
+                s += 2;
+                r.multiple = true;
+            }
             unsigned long a, b = 0, c;
             if (pub) {
                 if (sscanf(s, "%lx %lx %n", &a, &c, &pos) < 2) continue;
@@ -134,41 +140,33 @@ static void sym_free(sym_text *t)
 
 typedef struct pair {
     const char *pdb, *sym;
-    /* Basic blocks moved apart by a post-link optimizer (OMAP). dump_syms
-     * splits such a function into one FUNC per moved piece and stretches
-     * extents over inserted padding; we translate start addresses only.
-     * For these only starts are compared, in our direction: each of our
-     * functions, lines and FRAMEDATA starts inside a dump_syms record of
-     * the same name (or program). */
-    bool omap_split;
     bool google; /* made by Breakpad's dump_syms (DIA), not Mozilla's */
-    /* Breakpad's synthetic omap_stretched_filled maps source bytes to
-     * 0x80000000 (outside the image) and fills the gaps it leaves with
-     * padding that maps back into the functions; Breakpad's omap.cc
-     * rebuilds ranges through both tables and starts such functions at
-     * the padding (_initterm_e at 0x1572, where we say 0x1583, its first
-     * byte that maps forward). We do not rebuild ranges, so only the
-     * identity is compared there. */
-    bool identity_only;
 } pair;
 
+/* The omap_* PDBs are Breakpad's: dump_syms_regtest after a post-link
+ * optimizer moved functions (reorder_funcs), basic blocks (reorder_bbs),
+ * or inserted padding into the code (stretched: the padding maps back to
+ * no source, 0x80000000; stretched_filled: to the source of the code that
+ * follows it). dump_syms writes one FUNC, line and frame record per image
+ * range a source range went to, and so do we: they are compared like any
+ * other pair, in both directions. */
 static const pair pairs[] = {
     { "google__breakpad/src__tools__windows__dump_syms__testdata__dump_syms_regtest.pdb",
-      "google__breakpad/src__tools__windows__dump_syms__testdata__dump_syms_regtest.sym", false, true, false },
+      "google__breakpad/src__tools__windows__dump_syms__testdata__dump_syms_regtest.sym", true },
     { "google__breakpad/src__tools__windows__dump_syms__testdata__dump_syms_regtest64.pdb",
-      "google__breakpad/src__tools__windows__dump_syms__testdata__dump_syms_regtest64.sym", false, true, false },
+      "google__breakpad/src__tools__windows__dump_syms__testdata__dump_syms_regtest64.sym", true },
     { "mozilla__dump_syms/test_data__windows__basic32-min.pdb", "mozilla__dump_syms/test_data__windows__basic32-min.sym",
-      false, false, false },
+      false },
     { "getsentry__symbolic/symbolic-testutils__fixtures__windows__CrashWithException.pdb",
-      "getsentry__symbolic/symbolic-testutils__fixtures__windows__CrashWithException.pdb.sym", false, true, false },
+      "getsentry__symbolic/symbolic-testutils__fixtures__windows__CrashWithException.pdb.sym", true },
     { "google__breakpad/src__tools__windows__dump_syms__testdata__omap_reorder_funcs.pdb",
-      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_reorder_funcs.sym", false, true, false },
+      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_reorder_funcs.sym", true },
     { "google__breakpad/src__tools__windows__dump_syms__testdata__omap_reorder_bbs.pdb",
-      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_reorder_bbs.sym", true, true, false },
+      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_reorder_bbs.sym", true },
     { "google__breakpad/src__tools__windows__dump_syms__testdata__omap_stretched.pdb",
-      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_stretched.sym", true, true, false },
+      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_stretched.sym", true },
     { "google__breakpad/src__tools__windows__dump_syms__testdata__omap_stretched_filled.pdb",
-      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_stretched_filled.sym", true, true, true },
+      "google__breakpad/src__tools__windows__dump_syms__testdata__omap_stretched_filled.sym", true },
 };
 
 /* Mismatch counters print the first few differences, so a failure says
@@ -228,74 +226,129 @@ static bool same_program(const char *a, const char *b)
     return la == lb && memcmp(a, b, la) == 0;
 }
 
-static bool sym_has_func(const sym_text *st, uint32_t rva, const char *name)
+/* ---- the other direction: everything we list, dump_syms lists ------- */
+
+static bool sym_has_func(const sym_text *st, const pdb_function *f)
 {
     char want[1024];
-    dump_syms_name(name, want, sizeof want);
-    for (size_t i = 0; i < st->nfuncs; i++)
-        if (rva - st->funcs[i].rva < (st->funcs[i].size ? st->funcs[i].size : 1) && (strstr(st->funcs[i].name, name) || strstr(st->funcs[i].name, want)))
+    dump_syms_name(f->name, want, sizeof want);
+    for (size_t i = 0; i < st->nfuncs; i++) {
+        const sym_func_rec *sf = &st->funcs[i];
+        /* Folded code: dump_syms shows one of the names, marked "m". */
+        if (sf->rva == f->rva && sf->size == f->size &&
+            (sf->multiple || strstr(sf->name, f->name) || strstr(sf->name, want)))
             return true;
+    }
     return false;
 }
 
-static void compare_starts(const pair *pr, pdb_file *p, const sym_text *st)
+/* Folded code: dump_syms prints the lines of the one function it shows
+ * at a folded address (its FUNC marked "m"), so another module's lines
+ * there are only required to start where one of the shown lines does. */
+static bool sym_has_line(const sym_text *st, const pdb_line *l)
 {
-    tally tf = { "FUNC start", 0, 0 }, tl = { "line start", 0, 0 }, t4 = { "STACK WIN 4 start", 0, 0 };
+    bool starts_a_line = false;
+    for (size_t i = 0; i < st->nlines; i++) {
+        const sym_line_rec *sl = &st->lines[i];
+        const char *file = sl->file < st->nfiles ? st->files[sl->file] : NULL;
+        if (sl->rva == l->rva && sl->size == l->size && sl->line == l->line && file && strcmp(file, l->file) == 0)
+            return true;
+        starts_a_line |= sl->rva == l->rva;
+    }
+    for (size_t i = 0; starts_a_line && i < st->nfuncs; i++)
+        if (st->funcs[i].multiple && l->rva - st->funcs[i].rva < st->funcs[i].size) return true;
+    return false;
+}
+
+static bool sym_has_framedata(const sym_text *st, const pdb_framedata *f)
+{
+    for (size_t i = 0; i < st->nstacks; i++) {
+        const sym_stack_rec *s = &st->stacks[i];
+        if (s->type == 4 && s->rva == f->rva && s->size == f->size && s->prolog == f->prolog_size &&
+            s->params == f->params_size && s->saved == f->saved_regs_size && s->locals == f->locals_size &&
+            s->max_stack == f->max_stack_size && s->has_program && f->program && same_program(f->program, s->rest))
+            return true;
+    }
+    return false;
+}
+
+static bool sym_has_fpo(const sym_text *st, const pdb_fpo *f)
+{
+    for (size_t i = 0; i < st->nstacks; i++) {
+        const sym_stack_rec *s = &st->stacks[i];
+        if (s->type == 0 && s->rva == f->rva && s->size == f->size && s->prolog == f->prolog_size &&
+            s->params == f->params_dwords * 4u && s->saved == f->saved_regs * 4u &&
+            s->locals == f->locals_dwords * 4u)
+            return true;
+    }
+    return false;
+}
+
+/* Every record of ours is in the .sym: with compare_pair's checks the two
+ * lists hold the same records. dump_syms leaves out thunks (DIA's
+ * SymTagThunk is not a function) and zero-length functions. */
+static void compare_reverse(const pair *pr, pdb_file *p, const sym_text *st)
+{
+    tally tf = { "our FUNC", 0, 0 }, tl = { "our line", 0, 0 }, t4 = { "our STACK WIN 4", 0, 0 },
+          t0 = { "our STACK WIN 0", 0, 0 };
     for (size_t i = 0; i < pdb_function_count(p); i++) {
         const pdb_function *f = pdb_function_at(p, i);
-        if (f->is_thunk) continue;
+        if (f->is_thunk || f->size == 0) continue;
         tf.checked++;
-        if (!sym_has_func(st, f->rva, f->name)) miss(&tf, "%x %s: not in the .sym", f->rva, f->name);
+        if (!sym_has_func(st, f)) miss(&tf, "%x %x %s: not in the .sym", f->rva, f->size, f->name);
     }
     for (size_t i = 0; i < pdb_line_count(p); i++) {
         const pdb_line *l = pdb_line_at(p, i);
         tl.checked++;
-        bool ok = false;
-        for (size_t k = 0; k < st->nlines && !ok; k++)
-            ok = st->lines[k].rva == l->rva && st->lines[k].line == l->line;
-        if (!ok) miss(&tl, "%x line %u: not in the .sym", l->rva, l->line);
+        if (!sym_has_line(st, l)) miss(&tl, "%x %x %u %s: not in the .sym", l->rva, l->size, l->line, l->file);
     }
     for (size_t i = 0; i < pdb_framedata_count(p); i++) {
         const pdb_framedata *f = pdb_framedata_at(p, i);
         t4.checked++;
-        bool ok = false;
-        for (size_t k = 0; k < st->nstacks && !ok; k++)
-            ok = st->stacks[k].type == 4 && f->rva - st->stacks[k].rva < st->stacks[k].size &&
-                 st->stacks[k].params == f->params_size &&
-                 f->program && same_program(f->program, st->stacks[k].rest);
-        if (!ok) miss(&t4, "%x: not in the .sym", f->rva);
+        if (!sym_has_framedata(st, f))
+            miss(&t4, "%x %x prolog %x: not in the .sym", f->rva, f->size, f->prolog_size);
     }
-    /* The other direction, through lookups: every piece dump_syms lists,
-     * looked up by its image address, finds the function it belongs to
-     * and the line it starts (OMAP to source, then the source layout). */
-    tally tp = { "FUNC piece lookup", 0, 0 }, tq = { "line piece lookup", 0, 0 };
-    for (size_t i = 0; i < st->nfuncs; i++) {
-        const sym_func_rec *sf = &st->funcs[i];
+    for (size_t i = 0; i < pdb_fpo_count(p); i++) {
+        const pdb_fpo *f = pdb_fpo_at(p, i);
+        /* Mozilla's dump_syms leaves out FPO_DATA for a block that also
+         * has FRAMEDATA starting at the same address. */
+        const pdb_framedata *fd = pdb_find_framedata(p, f->rva);
+        if (!pr->google && fd && fd->rva == f->rva) continue;
+        t0.checked++;
+        if (!sym_has_fpo(st, f)) miss(&t0, "%x %x prolog %x: not in the .sym", f->rva, f->size, f->prolog_size);
+    }
+    /* PUBLIC: dump_syms prints a public only where no function starts
+     * (source address) and only in code; code is taken here as the span
+     * of our functions. */
+    tally tp = { "our PUBLIC", 0, 0 };
+    uint32_t lo = UINT32_MAX, hi = 0;
+    for (size_t i = 0; i < pdb_function_count(p); i++) {
+        const pdb_function *f = pdb_function_at(p, i);
+        if (f->rva < lo) lo = f->rva;
+        if (f->rva + f->size > hi) hi = f->rva + f->size;
+    }
+    for (size_t i = 0; i < pdb_public_count(p); i++) {
+        const pdb_public *pub = pdb_public_at(p, i);
+        if (pub->rva < lo || pub->rva >= hi) continue;
+        bool at_function = false;
+        for (size_t k = 0; k < pdb_function_count(p) && !at_function; k++)
+            at_function = !pdb_function_at(p, k)->is_thunk && pdb_function_at(p, k)->src_rva == pub->src_rva;
+        if (at_function) continue;
         tp.checked++;
-        const pdb_function *f = pdb_find_function(p, sf->rva);
-        char want[1024] = "";
-        if (f) dump_syms_name(f->name, want, sizeof want);
-        if (!f || !(strstr(sf->name, f->name) || strstr(sf->name, want)))
-            miss(&tp, "%x %s: ours %s", sf->rva, sf->name, f ? f->name : "(none)");
+        bool ok = false;
+        for (size_t k = 0; k < st->npubs && !ok; k++) ok = st->pubs[k].rva == pub->rva;
+        if (!ok) miss(&tp, "%x %s: not in the .sym", pub->rva, pub->name);
     }
-    for (size_t i = 0; i < st->nlines; i++) {
-        const sym_line_rec *sl = &st->lines[i];
-        if (sl->size == 0) continue;
-        tq.checked++;
-        const pdb_line *l = pdb_find_line(p, sl->rva);
-        if (!l || l->line != sl->line) miss(&tq, "%x line %u: ours %u", sl->rva, sl->line, l ? l->line : 0);
-    }
+    report(pr->pdb, &tp);
     report(pr->pdb, &tf);
     report(pr->pdb, &tl);
     report(pr->pdb, &t4);
-    report(pr->pdb, &tp);
-    report(pr->pdb, &tq);
+    report(pr->pdb, &t0);
     CHECK_EQ_U(tp.bad, 0);
-    CHECK_EQ_U(tq.bad, 0);
-    CHECK(tf.checked > 100);
     CHECK_EQ_U(tf.bad, 0);
     CHECK_EQ_U(tl.bad, 0);
     CHECK_EQ_U(t4.bad, 0);
+    CHECK_EQ_U(t0.bad, 0);
 }
 
 static void compare_pair(const pair *pr)
@@ -323,18 +376,6 @@ static void compare_pair(const pair *pr)
     char id[41];
     pdb_debug_id(p, id);
     CHECK_STR(id, st.module_id);
-
-    if (pr->identity_only) {
-        pdb_file_close(p);
-        sym_free(&st);
-        return;
-    }
-    if (pr->omap_split) {
-        compare_starts(pr, p, &st);
-        pdb_file_close(p);
-        sym_free(&st);
-        return;
-    }
 
     /* FUNC: dump_syms prints DIA's undecorated name with the parameter
      * list and sometimes a "static"/return type, all of which come from
@@ -392,17 +433,15 @@ static void compare_pair(const pair *pr)
     tally tl = { "line", 0, 0 };
     for (size_t i = 0; i < st.nlines; i++) {
         const sym_line_rec *sl = &st.lines[i];
-        /* A zero-length line (two line numbers at one address, the first
-         * covering nothing) cannot be found by address; dump_syms keeps
-         * it, our index keeps the later one. */
-        if (sl->size == 0) continue;
         tl.checked++;
+        /* A zero-length line (two line numbers at one address, the first
+         * covering nothing) is in both lists but is not found by address. */
         const pdb_line *l = pdb_find_line(p, sl->rva);
         const char *file = sl->file < st.nfiles ? st.files[sl->file] : NULL;
         /* Folded identical code: several modules' lines at one address;
          * dump_syms shows one of them. Any may match. */
         bool ok = false;
-        for (size_t k = 0; l && !ok && k < pdb_line_count(p); k++) {
+        for (size_t k = 0; !ok && k < pdb_line_count(p); k++) {
             const pdb_line *m = pdb_line_at(p, k);
             ok = m->rva == sl->rva && m->size == sl->size && m->line == sl->line && file && !strcmp(file, m->file);
         }
@@ -455,6 +494,8 @@ static void compare_pair(const pair *pr)
     CHECK_EQ_U(t4.bad, 0);
     CHECK_EQ_U(t0.bad, 0);
 
+    compare_reverse(pr, p, &st);
+
     /* The same lookups on a fresh handle, which answers them by reading
      * only the module whose section contribution covers the address,
      * must agree with the whole index. */
@@ -492,6 +533,100 @@ static void compare_pair(const pair *pr)
 
     pdb_file_close(p);
     sym_free(&st);
+}
+
+/* ---- OMAP on synthetic tables ------------------------------------------ */
+
+/* A pdb_file holding only a section table and the two OMAP tables, the
+ * cases Breakpad's omap.cc describes in its header comment and a few the
+ * corpus PDBs do not reach (dropped code). The source image is one
+ * section, [0x1000, 0x2000). */
+static pdb_file *omap_file(const pdb_omap_entry *to, size_t nto, const pdb_omap_entry *from, size_t nfrom)
+{
+    pdb_file *p = calloc(1, sizeof *p);
+    p->sections = calloc(1, sizeof *p->sections);
+    p->sections[0] = (pdb_section){ 0x1000, 0x1000 };
+    p->nsections = 1;
+    p->omap_to = malloc(nto * sizeof *to);
+    memcpy(p->omap_to, to, nto * sizeof *to);
+    p->nomap_to = nto;
+    p->omap_from = malloc(nfrom * sizeof *from);
+    memcpy(p->omap_from, from, nfrom * sizeof *from);
+    p->nomap_from = nfrom;
+    cor_err err;
+    CHECK(pdb_omap_build(p, &err) == COR_OK);
+    return p;
+}
+
+/* Maps [src, src+len) and compares with want (pairs of rva, size). */
+static void check_map(pdb_file *p, uint32_t src, uint32_t len, const uint32_t *want, size_t nwant)
+{
+    pdb_range_buf b = { 0 };
+    CHECK(pdb_omap_map(p, src, len, &b));
+    bool ok = b.n == nwant;
+    for (size_t i = 0; ok && i < nwant; i++) ok = b.v[i].rva == want[2 * i] && b.v[i].size == want[2 * i + 1];
+    if (!ok) {
+        fprintf(stderr, "  OMAP [%x, +%x):", src, len);
+        for (size_t i = 0; i < b.n; i++) fprintf(stderr, " {%x, %x}", b.v[i].rva, b.v[i].size);
+        fprintf(stderr, ", want %zu ranges\n", nwant);
+    }
+    CHECK(ok);
+    pdb_range_buf_free(&b);
+}
+
+static void test_omap_synthetic(void)
+{
+    /* 5 bytes injected at offset 5 of a 10-byte function, mapping to no
+     * source (an entry past the source image): the function stretches
+     * over them, one range of 15 bytes. */
+    {
+        const pdb_omap_entry to[] = { { 0x1000, 0x1000 }, { 0x1005, 0xFFFFFFFF }, { 0x100a, 0x1005 } };
+        const pdb_omap_entry from[] = { { 0x1000, 0x1000 }, { 0x1005, 0x100a } };
+        pdb_file *p = omap_file(to, 3, from, 2);
+        check_map(p, 0x1000, 10, (const uint32_t[]){ 0x1000, 15 }, 1);
+        /* The second half alone is only its own bytes. */
+        check_map(p, 0x1005, 5, (const uint32_t[]){ 0x100a, 5 }, 1);
+        pdb_file_close(p);
+    }
+    /* The same padding labelled as coming from the byte after it. */
+    {
+        const pdb_omap_entry to[] = { { 0x1000, 0x1000 }, { 0x1005, 0x1005 }, { 0x100a, 0x1005 } };
+        const pdb_omap_entry from[] = { { 0x1000, 0x1000 }, { 0x1005, 0x100a } };
+        pdb_file *p = omap_file(to, 3, from, 2);
+        check_map(p, 0x1000, 10, (const uint32_t[]){ 0x1000, 15 }, 1);
+        pdb_file_close(p);
+    }
+    /* Source bytes [0x1005, 0x100a) dropped: the function shrinks, a line
+     * there vanishes, a range starting in the hole keeps what survived. */
+    {
+        const pdb_omap_entry to[] = { { 0x1000, 0x1000 }, { 0x1005, 0x100a } };
+        const pdb_omap_entry from[] = { { 0x1000, 0x1000 }, { 0x1005, 0 }, { 0x100a, 0x1005 } };
+        pdb_file *p = omap_file(to, 2, from, 3);
+        check_map(p, 0x1000, 10, (const uint32_t[]){ 0x1000, 5 }, 1);
+        check_map(p, 0x1005, 5, NULL, 0);
+        check_map(p, 0x1005, 7, (const uint32_t[]){ 0x1005, 2 }, 1);
+        pdb_file_close(p);
+    }
+    /* Basic blocks A [0x1000, 0x1003), B [0x1003, 0x1008), C [0x1008,
+     * 0x100a): C moved up behind A, B far away. The function is two
+     * ranges; B alone is one; an empty range is its byte's address. */
+    {
+        const pdb_omap_entry to[] = { { 0x1000, 0x1000 }, { 0x1003, 0x1008 }, { 0x1005, 0x100a },
+                                      { 0x1800, 0x1003 }, { 0x1805, 0x7FFFFFFF } };
+        const pdb_omap_entry from[] = { { 0x1000, 0x1000 }, { 0x1003, 0x1800 }, { 0x1008, 0x1003 },
+                                        { 0x100a, 0x1005 } };
+        pdb_file *p = omap_file(to, 5, from, 4);
+        check_map(p, 0x1000, 10, (const uint32_t[]){ 0x1000, 5, 0x1800, 5 }, 2);
+        check_map(p, 0x1003, 5, (const uint32_t[]){ 0x1800, 5 }, 1);
+        check_map(p, 0x1009, 0, (const uint32_t[]){ 0x1004, 0 }, 1);
+        pdb_file_close(p);
+    }
+    /* Without OMAP a range stays where it is. */
+    {
+        pdb_file *p = calloc(1, sizeof *p);
+        check_map(p, 0x1234, 0x10, (const uint32_t[]){ 0x1234, 0x10 }, 1);
+        pdb_file_close(p);
+    }
 }
 
 /* ---- sym_source ------------------------------------------------------ */
@@ -690,6 +825,7 @@ static void test_hostile(void)
 int main(void)
 {
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) compare_pair(&pairs[i]);
+    test_omap_synthetic();
     test_sym_source();
     test_hostile();
     TEST_DONE();

@@ -55,6 +55,17 @@ const char *pdb_names_at(const pdb_file *p, uint32_t off)
     return (const char *)p->names + off;
 }
 
+/* arr (cap elements of elem bytes) with room for element n: arr itself or
+ * a larger copy; NULL when out of memory, arr then left as it was. */
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap) return arr;
+    size_t nc = *cap ? *cap * 2 : 64;
+    void *t = realloc(arr, nc * elem);
+    if (t) *cap = nc;
+    return t;
+}
+
 /* ---- PDB info stream and /names -------------------------------------- */
 
 enum {
@@ -388,84 +399,21 @@ static int read_sections_and_omap(pdb_file *p, cor_err *err)
     return COR_OK;
 }
 
-bool pdb_has_omap(const pdb_file *p) { return p->omap_from != NULL; }
-
-/* Index of the OMAP entry covering src, or SIZE_MAX. */
-static size_t omap_entry(const pdb_file *p, uint32_t src)
+/* seg:off (seg 1-based) to an RVA in the layout the compiler produced,
+ * before any OMAP. */
+static bool section_src_rva(const pdb_file *p, uint16_t seg, uint32_t off, uint32_t *src)
 {
-    size_t lo = 0, hi = p->nomap_from;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->omap_from[mid].from <= src) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo ? lo - 1 : SIZE_MAX;
-}
-
-/* An entry mapping to 0 marks code the optimizer dropped; one mapping
- * past the end of the final image (Breakpad's omap_stretched_filled uses
- * 0x80000000) has no place in it either. */
-static bool omap_target_ok(const pdb_file *p, uint32_t to)
-{
-    return to != 0 && (p->image_end == 0 || to < p->image_end);
-}
-
-bool pdb_omap_rva(const pdb_file *p, uint32_t src, uint32_t *rva)
-{
-    if (!p->omap_from) {
-        *rva = src;
-        return true;
-    }
-    size_t i = omap_entry(p, src);
-    if (i == SIZE_MAX || !omap_target_ok(p, p->omap_from[i].to)) return false;
-    uint64_t r = (uint64_t)p->omap_from[i].to + (src - p->omap_from[i].from);
-    if (r > UINT32_MAX) return false;
-    *rva = (uint32_t)r;
-    return true;
-}
-
-bool pdb_omap_to_source(const pdb_file *p, uint32_t rva, uint32_t *src)
-{
-    if (!p->omap_from) {
-        *src = rva;
-        return true;
-    }
-    size_t lo = 0, hi = p->nomap_to;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->omap_to[mid].from <= rva) lo = mid + 1;
-        else hi = mid;
-    }
-    if (lo == 0 || p->omap_to[lo - 1].to == 0) return false;
-    uint64_t r = (uint64_t)p->omap_to[lo - 1].to + (rva - p->omap_to[lo - 1].from);
+    if (seg == 0 || seg > p->nsections) return false;
+    uint64_t r = (uint64_t)p->sections[seg - 1].va + off;
     if (r > UINT32_MAX) return false;
     *src = (uint32_t)r;
     return true;
 }
 
-bool pdb_omap_range_start(const pdb_file *p, uint32_t src, uint32_t len, uint32_t *rva)
-{
-    if (pdb_omap_rva(p, src, rva)) return true;
-    if (!p->omap_from) return false;
-    /* The start was dropped or moved out; the range begins, in the image,
-     * at its first piece that survived. */
-    size_t i = omap_entry(p, src);
-    for (i = i == SIZE_MAX ? 0 : i + 1; i < p->nomap_from && p->omap_from[i].from - src < len; i++) {
-        if (p->omap_from[i].from < src) continue;
-        if (omap_target_ok(p, p->omap_from[i].to)) {
-            *rva = p->omap_from[i].to;
-            return true;
-        }
-    }
-    return false;
-}
-
 bool pdb_section_rva(const pdb_file *p, uint16_t seg, uint32_t off, uint32_t *rva)
 {
-    if (seg == 0 || seg > p->nsections) return false;
-    uint64_t r = (uint64_t)p->sections[seg - 1].va + off;
-    if (r > UINT32_MAX) return false;
-    return pdb_omap_rva(p, (uint32_t)r, rva);
+    uint32_t src;
+    return section_src_rva(p, seg, off, &src) && pdb_omap_rva(p, src, rva);
 }
 
 /* ---- publics --------------------------------------------------------- */
@@ -505,6 +453,41 @@ void pdb_undecorate_c(const char *name, char *out, size_t n)
     out[len] = '\0';
 }
 
+/* Publics read at source addresses go where OMAP put them: like
+ * Breakpad's dump_syms, one record at the start of each image range the
+ * public's first byte went to, none when it was dropped. (dump_syms also
+ * follows a public whose address starts an OMAP block on into the blocks
+ * after it, up to the next public, using DIA's nearest-symbol search; no
+ * corpus PDB has a public where that adds a record, so it is not done.) */
+static int place_publics(pdb_file *p, cor_err *err)
+{
+    pdb_public *out = NULL;
+    size_t n = 0, cap = 0;
+    pdb_range_buf rb = { 0 };
+    int rc = COR_OK;
+    for (size_t i = 0; i < p->npublics && rc == COR_OK; i++) {
+        if (!pdb_omap_map(p, p->publics[i].src_rva, 1, &rb)) {
+            rc = cor_fail(err, "out of memory placing publics");
+            break;
+        }
+        for (size_t k = 0; k < rb.n && rc == COR_OK; k++) {
+            pdb_public *t = grow(out, &cap, n, sizeof *out);
+            if (!t) {
+                rc = cor_fail(err, "out of memory for %zu publics", n + 1);
+                break;
+            }
+            out = t;
+            out[n] = p->publics[i];
+            out[n++].rva = rb.v[k].rva;
+        }
+    }
+    pdb_range_buf_free(&rb);
+    free(p->publics);
+    p->publics = out;
+    p->npublics = rc == COR_OK ? n : 0;
+    return rc;
+}
+
 /* The symbol record stream holds every global symbol; the publics are its
  * S_PUB32 records. Scanning it (rather than walking the publics stream's
  * address map) finds the same set and survives a damaged hash table. */
@@ -527,8 +510,8 @@ static int read_publics(pdb_file *p, cor_err *err)
         }
         if (kind == S_PUB32 && reclen + 2 >= PUB_NAME) {
             const uint8_t *r = buf + off;
-            uint32_t rva;
-            if (pdb_section_rva(p, le16(r + PUB_SEG), le32(r + PUB_OFF), &rva)) {
+            uint32_t src;
+            if (section_src_rva(p, le16(r + PUB_SEG), le32(r + PUB_OFF), &src)) {
                 if (p->npublics == cap) {
                     cap = cap ? cap * 2 : 256;
                     pdb_public *n = realloc(p->publics, cap * sizeof *n);
@@ -539,7 +522,7 @@ static int read_publics(pdb_file *p, cor_err *err)
                     p->publics = n;
                 }
                 pdb_public *pub = &p->publics[p->npublics];
-                pub->rva = rva;
+                pub->rva = pub->src_rva = src;
                 pub->flags = le32(r + PUB_FLAGS);
                 pub->name = pdb_arena_cstr(p, r, (size_t)reclen + 2, PUB_NAME);
                 pub->undecorated = pub->name;
@@ -562,6 +545,7 @@ static int read_publics(pdb_file *p, cor_err *err)
         off += 2u + reclen;
     }
     free(buf);
+    if (place_publics(p, err) != COR_OK) return COR_FAIL;
     if (p->npublics) qsort(p->publics, p->npublics, sizeof *p->publics, cmp_public);
     return COR_OK;
 }
@@ -580,81 +564,150 @@ static int cmp_framedata(const void *a, const void *b)
     return x->rva < y->rva ? -1 : x->rva > y->rva;
 }
 
-static int read_frames(pdb_file *p, cor_err *err)
+/* Where a frame record's code went. Breakpad's dump_syms maps the prolog
+ * and the rest of the block separately, since the optimizer may have moved
+ * them apart: when each went to one range and the two still touch, the
+ * record stays whole; otherwise every range becomes a record of its own,
+ * a prolog range being all prolog and the others having none. Without
+ * OMAP this is the record as stored. */
+typedef struct frame_piece {
+    uint32_t rva, size, prolog;
+} frame_piece;
+typedef struct frame_pieces {
+    pdb_range_buf prolog, body;
+    frame_piece *v;
+    size_t n, cap;
+} frame_pieces;
+
+static bool push_frame_piece(frame_pieces *fp, uint32_t rva, uint32_t size, uint32_t prolog)
 {
+    frame_piece *t = grow(fp->v, &fp->cap, fp->n, sizeof *fp->v);
+    if (!t) return false;
+    fp->v = t;
+    fp->v[fp->n++] = (frame_piece){ rva, size, prolog };
+    return true;
+}
+
+static bool place_frame(const pdb_file *p, uint32_t rva, uint32_t size, uint32_t prolog, frame_pieces *fp)
+{
+    fp->n = 0;
+    fp->prolog.n = 0;
+    if (prolog > size) prolog = size; /* a damaged record; keeps the body's length sane */
+    if (prolog && !pdb_omap_map(p, rva, prolog, &fp->prolog)) return false;
+    if (!pdb_omap_map(p, rva + prolog, size - prolog, &fp->body)) return false;
+    const pdb_range_buf *a = &fp->prolog, *b = &fp->body;
+    if (a->n == 1 && b->n == 1 && a->v[0].rva + a->v[0].size == b->v[0].rva)
+        return push_frame_piece(fp, a->v[0].rva, a->v[0].size + b->v[0].size, a->v[0].size);
+    for (size_t k = 0; k < a->n; k++)
+        if (!push_frame_piece(fp, a->v[k].rva, a->v[k].size, a->v[k].size)) return false;
+    for (size_t k = 0; k < b->n; k++)
+        if (!push_frame_piece(fp, b->v[k].rva, b->v[k].size, 0)) return false;
+    return true;
+}
+
+static void frame_pieces_free(frame_pieces *fp)
+{
+    pdb_range_buf_free(&fp->prolog);
+    pdb_range_buf_free(&fp->body);
+    free(fp->v);
+}
+
+/* FPO_DATA (winnt.h), at source addresses like symbols. */
+static int read_fpo(pdb_file *p, frame_pieces *fp, cor_err *err)
+{
+    enum { FPO_SIZE = 16 };
     uint8_t *buf;
     uint32_t len;
     if (read_dbg_stream(p, DBG_FPO, &buf, &len, err) != COR_OK) return cor_wrap(err, "FPO stream");
-    if (buf) {
-        enum { FPO_SIZE = 16 };
-        if (len % FPO_SIZE) {
-            free(buf);
-            return cor_fail(err, "FPO stream: %u bytes is not a whole number of 16-byte FPO_DATA", len);
-        }
-        p->nfpo = len / FPO_SIZE;
-        p->fpo = calloc(p->nfpo ? p->nfpo : 1, sizeof *p->fpo);
-        if (!p->fpo) {
-            free(buf);
-            return cor_fail(err, "out of memory for FPO data");
-        }
-        for (size_t i = 0; i < p->nfpo; i++) {
-            const uint8_t *e = buf + i * FPO_SIZE;
-            pdb_fpo *f = &p->fpo[i];
-            f->rva = le32(e);
-            f->size = le32(e + 4);
-            /* Like symbols, frame records describe the image before the
-             * optimizer moved code; dropped code keeps its old RVA. */
-            pdb_omap_range_start(p, f->rva, f->size, &f->rva);
-            f->size = le32(e + 4);
-            f->locals_dwords = le32(e + 8);
-            f->params_dwords = le16(e + 12);
-            /* winnt.h bit fields, LSB first: cbProlog:8 cbRegs:3 fHasSEH:1
-             * fUseBP:1 reserved:1 cbFrame:2. */
-            uint16_t bits = le16(e + 14);
-            f->prolog_size = (uint8_t)(bits & 0xFF);
-            f->saved_regs = (uint8_t)(bits >> 8 & 7);
-            f->has_seh = bits >> 11 & 1;
-            f->uses_bp = bits >> 12 & 1;
-            f->frame_type = (uint8_t)(bits >> 14 & 3);
-        }
+    if (!buf) return COR_OK;
+    if (len % FPO_SIZE) {
         free(buf);
-        qsort(p->fpo, p->nfpo, sizeof *p->fpo, cmp_fpo);
+        return cor_fail(err, "FPO stream: %u bytes is not a whole number of 16-byte FPO_DATA", len);
     }
-
-    if (read_dbg_stream(p, DBG_NEW_FPO, &buf, &len, err) != COR_OK) return cor_wrap(err, "FrameData stream");
-    if (buf) {
-        enum { FD_SIZE = 32 };
-        /* Some writers put a u32 relocation pointer first (LLVM
-         * DebugFrameDataSubsection); the corpus's MSVC PDBs do not. */
-        uint32_t base = len % FD_SIZE == 4 ? 4 : 0;
-        if ((len - base) % FD_SIZE) {
-            free(buf);
-            return cor_fail(err, "FrameData stream: %u bytes is not a whole number of 32-byte FRAMEDATA", len);
+    size_t cap = 0;
+    for (uint32_t at = 0; at < len; at += FPO_SIZE) {
+        const uint8_t *e = buf + at;
+        pdb_fpo f = { 0 };
+        f.locals_dwords = le32(e + 8);
+        f.params_dwords = le16(e + 12);
+        /* winnt.h bit fields, LSB first: cbProlog:8 cbRegs:3 fHasSEH:1
+         * fUseBP:1 reserved:1 cbFrame:2. */
+        uint16_t bits = le16(e + 14);
+        f.prolog_size = (uint8_t)(bits & 0xFF);
+        f.saved_regs = (uint8_t)(bits >> 8 & 7);
+        f.has_seh = bits >> 11 & 1;
+        f.uses_bp = bits >> 12 & 1;
+        f.frame_type = (uint8_t)(bits >> 14 & 3);
+        if (!place_frame(p, le32(e), le32(e + 4), f.prolog_size, fp)) goto oom;
+        for (size_t k = 0; k < fp->n; k++) {
+            pdb_fpo *t = grow(p->fpo, &cap, p->nfpo, sizeof *p->fpo);
+            if (!t) goto oom;
+            p->fpo = t;
+            f.rva = fp->v[k].rva;
+            f.size = fp->v[k].size;
+            f.prolog_size = (uint8_t)fp->v[k].prolog; /* at most the stored prolog */
+            p->fpo[p->nfpo++] = f;
         }
-        p->nframedata = (len - base) / FD_SIZE;
-        p->framedata = calloc(p->nframedata ? p->nframedata : 1, sizeof *p->framedata);
-        if (!p->framedata) {
-            free(buf);
-            return cor_fail(err, "out of memory for FrameData");
-        }
-        for (size_t i = 0; i < p->nframedata; i++) {
-            const uint8_t *e = buf + base + i * FD_SIZE;
-            pdb_framedata *f = &p->framedata[i];
-            f->rva = le32(e);
-            pdb_omap_range_start(p, f->rva, le32(e + 4), &f->rva);
-            f->size = le32(e + 4);
-            f->locals_size = le32(e + 8);
-            f->params_size = le32(e + 12);
-            f->max_stack_size = le32(e + 16);
-            f->program = pdb_names_at(p, le32(e + 20));
-            f->prolog_size = le16(e + 24);
-            f->saved_regs_size = le16(e + 26);
-            f->flags = le32(e + 28);
-        }
-        free(buf);
-        qsort(p->framedata, p->nframedata, sizeof *p->framedata, cmp_framedata);
     }
+    free(buf);
+    if (p->nfpo) qsort(p->fpo, p->nfpo, sizeof *p->fpo, cmp_fpo);
     return COR_OK;
+oom:
+    free(buf);
+    return cor_fail(err, "out of memory for FPO data");
+}
+
+/* FRAMEDATA (cvinfo.h tagFRAMEDATA), likewise. */
+static int read_framedata(pdb_file *p, frame_pieces *fp, cor_err *err)
+{
+    enum { FD_SIZE = 32 };
+    uint8_t *buf;
+    uint32_t len;
+    if (read_dbg_stream(p, DBG_NEW_FPO, &buf, &len, err) != COR_OK) return cor_wrap(err, "FrameData stream");
+    if (!buf) return COR_OK;
+    /* Some writers put a u32 relocation pointer first (LLVM
+     * DebugFrameDataSubsection); the corpus's MSVC PDBs do not. */
+    uint32_t base = len % FD_SIZE == 4 ? 4 : 0;
+    if ((len - base) % FD_SIZE) {
+        free(buf);
+        return cor_fail(err, "FrameData stream: %u bytes is not a whole number of 32-byte FRAMEDATA", len);
+    }
+    size_t cap = 0;
+    for (uint32_t at = base; at < len; at += FD_SIZE) {
+        const uint8_t *e = buf + at;
+        pdb_framedata f = { 0 };
+        f.locals_size = le32(e + 8);
+        f.params_size = le32(e + 12);
+        f.max_stack_size = le32(e + 16);
+        f.program = pdb_names_at(p, le32(e + 20));
+        f.prolog_size = le16(e + 24);
+        f.saved_regs_size = le16(e + 26);
+        f.flags = le32(e + 28);
+        if (!place_frame(p, le32(e), le32(e + 4), f.prolog_size, fp)) goto oom;
+        for (size_t k = 0; k < fp->n; k++) {
+            pdb_framedata *t = grow(p->framedata, &cap, p->nframedata, sizeof *p->framedata);
+            if (!t) goto oom;
+            p->framedata = t;
+            f.rva = fp->v[k].rva;
+            f.size = fp->v[k].size;
+            f.prolog_size = (uint16_t)fp->v[k].prolog; /* at most the stored prolog */
+            p->framedata[p->nframedata++] = f;
+        }
+    }
+    free(buf);
+    if (p->nframedata) qsort(p->framedata, p->nframedata, sizeof *p->framedata, cmp_framedata);
+    return COR_OK;
+oom:
+    free(buf);
+    return cor_fail(err, "out of memory for FrameData");
+}
+
+static int read_frames(pdb_file *p, cor_err *err)
+{
+    frame_pieces fp = { 0 };
+    int rc = read_fpo(p, &fp, err) == COR_OK && read_framedata(p, &fp, err) == COR_OK ? COR_OK : COR_FAIL;
+    frame_pieces_free(&fp);
+    return rc;
 }
 
 /* ---- open/close ------------------------------------------------------ */
@@ -665,7 +718,7 @@ static int open_common(pdb_file *p, cor_err *err)
         return COR_FAIL;
     if (!msf_stream_present(&p->msf, PDB_STREAM_INFO)) return cor_fail(err, "PDB has no info stream (stream 1)");
     if (read_info(p, err) != COR_OK || read_dbi(p, err) != COR_OK || read_sections_and_omap(p, err) != COR_OK ||
-        read_publics(p, err) != COR_OK || read_frames(p, err) != COR_OK)
+        pdb_omap_build(p, err) != COR_OK || read_publics(p, err) != COR_OK || read_frames(p, err) != COR_OK)
         return COR_FAIL;
     return COR_OK;
 }
@@ -724,8 +777,8 @@ void pdb_file_close(pdb_file *p)
     free(p->sections);
     free(p->omap_from);
     free(p->omap_to);
-    free(p->funcs_by_src);
-    free(p->lines_by_src);
+    free(p->omap_map);
+    free(p->omap_ends);
     free(p->publics);
     free(p->fpo);
     free(p->framedata);

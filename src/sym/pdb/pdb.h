@@ -24,16 +24,25 @@ typedef struct pdb_file pdb_file;
 
 /* A procedure from a module stream (S_GPROC32, S_LPROC32, their _ID
  * variants, S_THUNK32). Names are as the compiler stored them: qualified
- * but without parameter lists. */
+ * but without parameter lists.
+ *
+ * With OMAP a procedure whose blocks the optimizer moved apart is one
+ * record per image range its code went to (as Breakpad's dump_syms writes
+ * one FUNC per range); each piece carries the whole procedure's source
+ * extent and entry point. Without OMAP there is one record and rva ==
+ * src_rva == entry_rva, size == src_size. */
 typedef struct pdb_function {
     const char *name;
-    uint32_t rva, size;
-    uint32_t src_rva;         /* before OMAP (== rva without OMAP) */
+    uint32_t rva, size;       /* the code in the image (with OMAP: one piece) */
+    uint32_t src_rva;         /* the whole procedure before OMAP */
+    uint32_t src_size;        /* ... and its length as the record gives it */
+    uint32_t entry_rva;       /* where the procedure starts in the image */
     uint32_t frame_size;      /* S_FRAMEPROC cbFrame, 0 when absent */
     uint32_t saved_regs_size; /* S_FRAMEPROC cbSaveRegs */
     uint32_t frame_flags;     /* S_FRAMEPROC flags */
     uint16_t module;          /* index into the DBI module list */
     bool is_thunk;
+    bool continued; /* a piece other than the one holding the entry */
 } pdb_function;
 
 /* An S_PUB32 record; the name is decorated as stored. */
@@ -41,13 +50,15 @@ typedef struct pdb_public {
     const char *name;
     const char *undecorated; /* x86 C decoration stripped, else == name */
     uint32_t rva;
+    uint32_t src_rva; /* before OMAP (== rva without OMAP) */
     uint32_t flags; /* CV_PUBSYMFLAGS: 1 code, 2 function, 4 managed, 8 MSIL */
 } pdb_public;
 
-/* One C13 line record: [rva, rva+size) comes from `line` of `file`. */
+/* One C13 line record: [rva, rva+size) comes from `line` of `file`.
+ * With OMAP, one record per image range the line's code went to. */
 typedef struct pdb_line {
     uint32_t rva, size, line;
-    uint32_t src_rva; /* before OMAP (== rva without OMAP) */
+    uint32_t src_rva; /* the line's first byte before OMAP (== rva without OMAP) */
     const char *file; /* from /names; "" when it cannot be resolved */
 } pdb_line;
 
@@ -138,8 +149,8 @@ const pdb_fpo *pdb_fpo_at(const pdb_file *p, size_t i);
 size_t pdb_framedata_count(const pdb_file *p);
 const pdb_framedata *pdb_framedata_at(const pdb_file *p, size_t i);
 
-/* O(log n) lookups. With OMAP, a function or line is found from any of
- * its moved pieces: the address goes back to the source layout first. */
+/* O(log n) lookups. With OMAP a function or line is found from any of
+ * its pieces, and the record returned is that piece. */
 const pdb_function *pdb_find_function(pdb_file *p, uint32_t rva);
 const pdb_line *pdb_find_line(pdb_file *p, uint32_t rva);
 const pdb_public *pdb_find_public(const pdb_file *p, uint32_t rva); /* nearest at or before */

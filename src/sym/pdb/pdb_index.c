@@ -44,6 +44,7 @@ typedef struct index_build {
         const char *file;
     } *tmp;
     size_t tmp_cap;
+    pdb_range_buf ranges; /* where the current record went (OMAP) */
 } index_build;
 
 static bool push_function(index_build *b, const pdb_function *f)
@@ -72,20 +73,53 @@ static bool push_line(index_build *b, const pdb_line *l)
     return true;
 }
 
-/* seg:off of a procedure of len bytes to the RVA where it starts in the
- * image (through OMAP, to its first surviving piece). */
-static bool proc_rva(const pdb_file *p, uint16_t seg, uint32_t off, uint32_t len, uint32_t *rva, uint32_t *src_rva)
+/* seg:off of a procedure of len bytes to the image ranges it occupies
+ * (one, without OMAP) into b->ranges, and its start before OMAP. */
+static bool place_code(index_build *b, uint16_t seg, uint32_t off, uint32_t len, uint32_t *src_rva)
 {
-    if (seg == 0 || seg > p->nsections) return false;
+    const pdb_file *p = b->p;
+    b->ranges.n = 0;
+    if (seg == 0 || seg > p->nsections) return true;
     uint64_t src = (uint64_t)p->sections[seg - 1].va + off;
+    if (src > UINT32_MAX) return true;
     *src_rva = (uint32_t)src;
-    return src <= UINT32_MAX && pdb_omap_range_start(p, (uint32_t)src, len, rva);
+    return pdb_omap_map(p, (uint32_t)src, len, &b->ranges);
+}
+
+/* A procedure, once per image range its code went to: Breakpad's
+ * dump_syms writes one FUNC per range, and a lookup in any of them finds
+ * the procedure. Every piece carries the whole procedure's source extent
+ * and entry point; all but the one holding the entry are `continued`.
+ * Returns the number of pieces pushed, or SIZE_MAX when out of memory. */
+static size_t push_pieces(index_build *b, const pdb_function *f)
+{
+    pdb_function g = *f;
+    if (!pdb_omap_range_start(b->p, f->src_rva, f->src_size ? f->src_size : 1, &g.entry_rva)) {
+        g.entry_rva = b->ranges.n ? b->ranges.v[0].rva : f->src_rva;
+    }
+    size_t head = 0; /* the piece holding the entry, else the first */
+    for (size_t k = 0; k < b->ranges.n; k++) {
+        const pdb_range *r = &b->ranges.v[k];
+        if (g.entry_rva - r->rva < r->size || (r->size == 0 && r->rva == g.entry_rva)) {
+            head = k;
+            break;
+        }
+    }
+    for (size_t k = 0; k < b->ranges.n; k++) {
+        g.rva = b->ranges.v[k].rva;
+        g.size = b->ranges.v[k].size;
+        g.continued = k != head;
+        if (!push_function(b, &g)) return SIZE_MAX;
+    }
+    return b->ranges.n;
 }
 
 static int module_symbols(index_build *b, uint16_t imod, const uint8_t *s, uint32_t end, cor_err *err)
 {
     pdb_file *p = b->p;
-    size_t last_proc = SIZE_MAX; /* S_FRAMEPROC belongs to the procedure before it */
+    /* S_FRAMEPROC belongs to the procedure before it: its pieces are
+     * funcs[last_proc..nfuncs). */
+    size_t last_proc = SIZE_MAX;
     uint32_t off = 4;
     while (end - off >= 4) {
         uint16_t reclen = le16(s + off), kind = le16(s + off + 2);
@@ -95,6 +129,8 @@ static int module_symbols(index_build *b, uint16_t imod, const uint8_t *s, uint3
         const uint8_t *r = s + off;
         pdb_function f = { 0 };
         bool have = false;
+        uint16_t seg = 0;
+        uint32_t at = 0;
         switch (kind) {
         case S_LPROC32:
         case S_GPROC32:
@@ -103,23 +139,28 @@ static int module_symbols(index_build *b, uint16_t imod, const uint8_t *s, uint3
         case S_LPROC32_DPC:
         case S_LPROC32_DPC_ID:
             if (rsize < PROC_NAME) break;
-            f.size = le32(r + PROC_LEN);
-            have = proc_rva(p, le16(r + PROC_SEG), le32(r + PROC_OFF), f.size, &f.rva, &f.src_rva);
+            f.src_size = le32(r + PROC_LEN);
+            seg = le16(r + PROC_SEG);
+            at = le32(r + PROC_OFF);
             f.name = pdb_arena_cstr(p, r, rsize, PROC_NAME);
+            have = true;
             break;
         case S_THUNK32:
             if (rsize < THUNK_NAME) break;
-            f.size = le16(r + THUNK_LEN);
-            have = proc_rva(p, le16(r + THUNK_SEG), le32(r + THUNK_OFF), f.size, &f.rva, &f.src_rva);
+            f.src_size = le16(r + THUNK_LEN);
+            seg = le16(r + THUNK_SEG);
+            at = le32(r + THUNK_OFF);
             f.name = pdb_arena_cstr(p, r, rsize, THUNK_NAME);
             f.is_thunk = true;
+            have = true;
             break;
         case S_FRAMEPROC:
             if (rsize >= FP_SIZE && last_proc != SIZE_MAX) {
-                pdb_function *lp = &b->funcs[last_proc];
-                lp->frame_size = le32(r + FP_FRAME);
-                lp->saved_regs_size = le32(r + FP_SAVE_REGS);
-                lp->frame_flags = le32(r + FP_FLAGS);
+                for (size_t k = last_proc; k < b->nfuncs; k++) {
+                    b->funcs[k].frame_size = le32(r + FP_FRAME);
+                    b->funcs[k].saved_regs_size = le32(r + FP_SAVE_REGS);
+                    b->funcs[k].frame_flags = le32(r + FP_FLAGS);
+                }
                 last_proc = SIZE_MAX;
             }
             break;
@@ -129,8 +170,10 @@ static int module_symbols(index_build *b, uint16_t imod, const uint8_t *s, uint3
         if (have) {
             if (!f.name) return cor_fail(err, "out of memory for function names");
             f.module = imod;
-            if (!push_function(b, &f)) return cor_fail(err, "out of memory for functions");
-            last_proc = f.is_thunk ? SIZE_MAX : b->nfuncs - 1;
+            if (!place_code(b, seg, at, f.src_size, &f.src_rva)) return cor_fail(err, "out of memory placing code");
+            size_t first = b->nfuncs, n = push_pieces(b, &f);
+            if (n == SIZE_MAX) return cor_fail(err, "out of memory for functions");
+            last_proc = f.is_thunk || n == 0 ? SIZE_MAX : first;
         }
         off += rsize;
     }
@@ -192,10 +235,20 @@ static int lines_subsection(index_build *b, const uint8_t *d, uint32_t len, cons
     qsort(b->tmp, n, sizeof *b->tmp, cmp_raw_line);
     for (size_t i = 0; i < n; i++) {
         uint32_t next = i + 1 < n ? b->tmp[i + 1].off : cb_con;
-        if (next <= b->tmp[i].off) continue; /* duplicate offset: the later record wins */
-        pdb_line l = { .size = next - b->tmp[i].off, .line = b->tmp[i].line, .file = b->tmp[i].file };
-        if (!proc_rva(p, seg, off_con + b->tmp[i].off, l.size, &l.rva, &l.src_rva)) continue;
-        if (!push_line(b, &l)) return cor_fail(err, "out of memory for line records");
+        /* Two lines at one offset: the first covers nothing. It is kept
+         * (DIA, and so dump_syms, lists it with length 0), but lookups
+         * pass over it to the line that covers the address. */
+        if (next < b->tmp[i].off) continue; /* past the contribution: damaged */
+        /* Like a procedure, a line is listed once per image range its
+         * code went to (dump_syms prints one line record per range). */
+        pdb_line l = { .line = b->tmp[i].line, .file = b->tmp[i].file };
+        if (!place_code(b, seg, off_con + b->tmp[i].off, next - b->tmp[i].off, &l.src_rva))
+            return cor_fail(err, "out of memory placing line records");
+        for (size_t k = 0; k < b->ranges.n; k++) {
+            l.rva = b->ranges.v[k].rva;
+            l.size = b->ranges.v[k].size;
+            if (!push_line(b, &l)) return cor_fail(err, "out of memory for line records");
+        }
     }
     return COR_OK;
 }
@@ -261,23 +314,14 @@ static int cmp_function(const void *a, const void *b)
     return x->size > y->size ? -1 : x->size < y->size;
 }
 
-static int cmp_function_src(const void *a, const void *b)
-{
-    const pdb_function *x = a, *y = b;
-    if (x->src_rva != y->src_rva) return x->src_rva < y->src_rva ? -1 : 1;
-    return cmp_function(a, b);
-}
-
-static int cmp_line_src(const void *a, const void *b)
-{
-    const pdb_line *x = a, *y = b;
-    return x->src_rva < y->src_rva ? -1 : x->src_rva > y->src_rva;
-}
-
+/* By address; at one address shorter first, so a lookup, which takes the
+ * last line starting at or before the address, meets an empty line only
+ * when nothing else starts there. */
 static int cmp_line(const void *a, const void *b)
 {
     const pdb_line *x = a, *y = b;
-    return x->rva < y->rva ? -1 : x->rva > y->rva;
+    if (x->rva != y->rva) return x->rva < y->rva ? -1 : 1;
+    return x->size < y->size ? -1 : x->size > y->size;
 }
 
 /* Reads and indexes one module, once; a damaged module is remembered as
@@ -305,6 +349,7 @@ static void load_module(pdb_file *p, size_t imod)
         mi->state = MOD_LOADED;
     }
     free(b.tmp);
+    pdb_range_buf_free(&b.ranges);
 }
 
 static bool ensure_modidx(pdb_file *p)
@@ -349,24 +394,6 @@ int pdb_build_index(pdb_file *p, size_t *skipped, cor_err *err)
     }
     if (p->nfuncs) qsort(p->funcs, p->nfuncs, sizeof *p->funcs, cmp_function);
     if (p->nlines) qsort(p->lines, p->nlines, sizeof *p->lines, cmp_line);
-    /* With OMAP an image address is looked up by going back to the source
-     * layout, where a function is still one range however the optimizer
-     * scattered its blocks; so keep a copy ordered that way. */
-    if (p->omap_from && p->omap_to) {
-        p->funcs_by_src = malloc((p->nfuncs ? p->nfuncs : 1) * sizeof *p->funcs);
-        p->lines_by_src = malloc((p->nlines ? p->nlines : 1) * sizeof *p->lines);
-        if (p->funcs_by_src && p->lines_by_src) {
-            if (p->nfuncs) memcpy(p->funcs_by_src, p->funcs, p->nfuncs * sizeof *p->funcs);
-            if (p->nlines) memcpy(p->lines_by_src, p->lines, p->nlines * sizeof *p->lines);
-            qsort(p->funcs_by_src, p->nfuncs, sizeof *p->funcs, cmp_function_src);
-            qsort(p->lines_by_src, p->nlines, sizeof *p->lines, cmp_line_src);
-        } else {
-            free(p->funcs_by_src);
-            free(p->lines_by_src);
-            p->funcs_by_src = NULL;
-            p->lines_by_src = NULL;
-        }
-    }
     p->indexed = true;
 done:
     if (skipped) {
@@ -438,42 +465,31 @@ static size_t module_at(pdb_file *p, uint32_t rva)
 /* True when lookups can go to one module rather than the whole index. */
 static bool use_module_path(const pdb_file *p) { return !p->indexed && !p->omap_from && p->nmods; }
 
-/* The search runs over `rva` or, for OMAP lookups, over `src_rva`. */
-#define SEARCH_FUNCTIONS(funcs, n, key, field)                                                                  \
-    ({                                                                                                          \
-        const pdb_function *hit_ = NULL;                                                                        \
-        size_t i_ = LAST_AT_OR_BEFORE_BY(funcs, n, key, field);                                                 \
-        if (i_ != SIZE_MAX) {                                                                                   \
-            uint32_t start_ = (funcs)[i_].field;                                                                \
-            while (i_ > 0 && (funcs)[i_ - 1].field == start_) i_--;                                             \
-            for (; i_ < (n) && (funcs)[i_].field == start_ && !hit_; i_++)                                      \
-                if ((key)-start_ < (funcs)[i_].size) hit_ = &(funcs)[i_];                                       \
-        }                                                                                                       \
-        hit_;                                                                                                   \
-    })
-
 /* Several records can start at one address (identical code folded); the
  * first (sorted: procedures before thunks, longest first) that covers the
  * address wins. Procedures do not otherwise overlap. */
 static const pdb_function *search_functions(const pdb_function *funcs, size_t n, uint32_t rva)
 {
-    return SEARCH_FUNCTIONS(funcs, n, rva, rva);
+    size_t i = LAST_AT_OR_BEFORE(funcs, n, rva);
+    if (i == SIZE_MAX) return NULL;
+    uint32_t start = funcs[i].rva;
+    while (i > 0 && funcs[i - 1].rva == start) i--;
+    for (; i < n && funcs[i].rva == start; i++)
+        if (rva - start < funcs[i].size) return &funcs[i];
+    return NULL;
 }
 
 static const pdb_line *search_lines(const pdb_line *lines, size_t n, uint32_t rva)
 {
     size_t i = LAST_AT_OR_BEFORE(lines, n, rva);
+    while (i != SIZE_MAX && i > 0 && lines[i].size == 0) i--; /* empty lines cover nothing */
     if (i == SIZE_MAX || rva - lines[i].rva >= lines[i].size) return NULL;
     return &lines[i];
 }
 
-static const pdb_line *search_lines_src(const pdb_line *lines, size_t n, uint32_t src)
-{
-    size_t i = LAST_AT_OR_BEFORE_BY(lines, n, src, src_rva);
-    if (i == SIZE_MAX || src - lines[i].src_rva >= lines[i].size) return NULL;
-    return &lines[i];
-}
-
+/* With OMAP the index holds each procedure and line once per image range
+ * it went to, so an image address is looked up directly, as in the .sym
+ * dump_syms writes. */
 const pdb_function *pdb_find_function(pdb_file *p, uint32_t rva)
 {
     if (use_module_path(p)) {
@@ -482,11 +498,6 @@ const pdb_function *pdb_find_function(pdb_file *p, uint32_t rva)
         return search_functions(p->modidx[m].funcs, p->modidx[m].nfuncs, rva);
     }
     ensure_index(p);
-    if (p->funcs_by_src) {
-        uint32_t src;
-        if (!pdb_omap_to_source(p, rva, &src)) return NULL;
-        return SEARCH_FUNCTIONS(p->funcs_by_src, p->nfuncs, src, src_rva);
-    }
     return search_functions(p->funcs, p->nfuncs, rva);
 }
 
@@ -498,11 +509,6 @@ const pdb_line *pdb_find_line(pdb_file *p, uint32_t rva)
         return search_lines(p->modidx[m].lines, p->modidx[m].nlines, rva);
     }
     ensure_index(p);
-    if (p->lines_by_src) {
-        uint32_t src;
-        if (!pdb_omap_to_source(p, rva, &src)) return NULL;
-        return search_lines_src(p->lines_by_src, p->nlines, src);
-    }
     return search_lines(p->lines, p->nlines, rva);
 }
 
@@ -535,12 +541,17 @@ static bool src_lookup(void *self, uint32_t rva, sym_hit *out)
     return true;
 }
 
+/* A sym_func is a whole procedure: at its entry point, of its length
+ * before OMAP, listed once however many pieces the index holds. */
+static sym_func whole_function(const pdb_function *f) { return (sym_func){ f->name, f->entry_rva, f->src_size }; }
+
 static void src_each_function(void *self, bool (*fn)(void *ctx, const sym_func *f), void *ctx)
 {
     pdb_file *p = self;
     ensure_index(p);
     for (size_t i = 0; i < p->nfuncs; i++) {
-        sym_func f = { p->funcs[i].name, p->funcs[i].rva, p->funcs[i].size };
+        if (p->funcs[i].continued) continue;
+        sym_func f = whole_function(&p->funcs[i]);
         if (!fn(ctx, &f)) return;
     }
 }
@@ -550,8 +561,8 @@ static bool src_by_name(void *self, const char *name, sym_func *out)
     pdb_file *p = self;
     ensure_index(p);
     for (size_t i = 0; i < p->nfuncs; i++) {
-        if (strcmp(p->funcs[i].name, name) == 0) {
-            *out = (sym_func){ p->funcs[i].name, p->funcs[i].rva, p->funcs[i].size };
+        if (!p->funcs[i].continued && strcmp(p->funcs[i].name, name) == 0) {
+            *out = whole_function(&p->funcs[i]);
             return true;
         }
     }

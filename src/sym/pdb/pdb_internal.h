@@ -59,6 +59,31 @@ typedef struct pdb_omap_entry {
     uint32_t from, to;
 } pdb_omap_entry;
 
+/* Breakpad's merged view of OMAP (pdb_omap.c): source bytes
+ * [src, src+len) sit at image [rva, rva+len); then come `injected` image
+ * bytes with no source and `removed` source bytes with no image. */
+typedef struct pdb_omap_range {
+    uint32_t src, rva, len, injected, removed;
+} pdb_omap_range;
+
+/* A range start or end, with the lowest-numbered range holding it. */
+typedef struct pdb_omap_endpoint {
+    uint32_t at, first;
+} pdb_omap_endpoint;
+
+/* Where a source range went: image ranges in image order, none of them
+ * empty unless the source range was. Reused across calls: zero-initialize,
+ * then pdb_range_buf_free. */
+typedef struct pdb_range {
+    uint32_t rva, size;
+} pdb_range;
+typedef struct pdb_range_buf {
+    pdb_range *v;
+    size_t n, cap;
+    pdb_omap_range *tmp; /* scratch: the clipped pieces */
+    size_t ntmp, tmp_cap;
+} pdb_range_buf;
+
 typedef struct pdb_section {
     uint32_t va, size;
 } pdb_section;
@@ -106,6 +131,12 @@ struct pdb_file {
     pdb_omap_entry *omap_to; /* image RVA -> source RVA, sorted by from */
     size_t nomap_to;
     uint32_t image_end; /* end of the final image's last section, with OMAP */
+    /* Both tables merged (pdb_omap_build), sorted by src; NULL unless both
+     * tables are present. */
+    pdb_omap_range *omap_map;
+    size_t nomap_map;
+    pdb_omap_endpoint *omap_ends; /* sorted by at */
+    size_t nomap_ends;
 
     pdb_public *publics;
     size_t npublics;
@@ -126,10 +157,6 @@ struct pdb_file {
     size_t nfuncs;
     pdb_line *lines;
     size_t nlines;
-    /* With OMAP: the same records ordered by source RVA, for lookups that
-     * translate the image address back first. */
-    pdb_function *funcs_by_src;
-    pdb_line *lines_by_src;
 };
 
 char *pdb_arena_strndup(pdb_file *p, const uint8_t *s, size_t n);
@@ -138,6 +165,15 @@ char *pdb_arena_strndup(pdb_file *p, const uint8_t *s, size_t n);
 const char *pdb_arena_cstr(pdb_file *p, const uint8_t *buf, size_t len, size_t off);
 /* The /names string at off, or NULL when off is outside or unterminated. */
 const char *pdb_names_at(const pdb_file *p, uint32_t off);
+
+/* Merges the OMAP tables read at open time into the mapped ranges. */
+int pdb_omap_build(pdb_file *p, cor_err *err);
+/* The image ranges the source range [src, src+len) occupies, into b->v
+ * (none when the optimizer dropped it all). Without both OMAP tables: one
+ * range where the source range starts in the image, of its length.
+ * False only when out of memory. */
+bool pdb_omap_map(const pdb_file *p, uint32_t src, uint32_t len, pdb_range_buf *b);
+void pdb_range_buf_free(pdb_range_buf *b);
 
 /* Where an S_INLINESITE's binary annotations put a code offset (relative
  * to the procedure's start): the line entry holding it and the run of
