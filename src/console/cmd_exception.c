@@ -152,8 +152,28 @@ int cmd_ecxr(con_session *s, const char *name, const char *args, cor_err *err)
 
 int cmd_cxr(con_session *s, const char *name, const char *args, cor_err *err)
 {
-    if (*args) return cor_fail(err, ".cxr ADDR (a CONTEXT in memory) is not supported yet; .cxr alone resets");
-    s->t->has_ctx_override = false;
-    con_puts(s, "Resetting default scope\n");
+    if (!*args) {
+        s->t->has_ctx_override = false;
+        s->cur_frame = 0;
+        con_puts(s, "Resetting default scope\n");
+        return COR_OK;
+    }
+    /* A CONTEXT record in memory: the ones exception filters and
+     * KiUserExceptionDispatcher leave on the stack. */
+    uint64_t addr;
+    const char *end;
+    if (con_eval(s, args, &end, &addr, err) != COR_OK) return COR_FAIL;
+    if (*end) return cor_fail(err, "Syntax error at '%s'", end);
+    size_t size = md_context_size(s->t->arch);
+    uint8_t buf[0x4D0];
+    if (!size || size > sizeof buf) return cor_fail(err, ".cxr is not supported for this architecture");
+    if (as_read(s->t->as, addr, buf, size, err) != COR_OK) return cor_wrap(err, "CONTEXT record");
+    md_context c;
+    if (md_context_decode(buf, size, s->t->arch, &c, err) != COR_OK) return cor_wrap(err, "CONTEXT record");
+    s->t->ctx_override = c;
+    s->t->has_ctx_override = true;
+    s->cur_frame = 0;
+    con_print_registers(s, &c);
+    con_print_location(s, c.ip);
     return COR_OK;
 }

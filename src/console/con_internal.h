@@ -31,6 +31,8 @@ struct con_session {
     struct dis_engine *dis;
     bool has_next_u;
     uint64_t next_u_addr;
+    /* The frame .frame selected (0 = innermost); reset by thread changes. */
+    size_t cur_frame;
     expr_env env;
 };
 
@@ -113,6 +115,11 @@ int cmd_lmi(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_symfix(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_sym(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_k(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_frame(con_session *s, const char *name, const char *args, cor_err *err);
+/* Walks the current thread's stack (from a .ecxr/.cxr context when set). */
+struct uw_stack;
+int con_walk_current(con_session *s, struct uw_stack *st, cor_err *err);
 /* Prints one disassembled instruction line at addr (as `u` and `r` do);
  * returns its length, or 0 when the bytes are not in the dump. */
 size_t con_print_instruction(con_session *s, uint64_t addr);

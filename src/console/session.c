@@ -310,4 +310,5 @@ void con_set_thread(con_session *s, size_t i)
 {
     s->t->cur_thread = i;
     s->t->has_ctx_override = false;
+    s->cur_frame = 0;
 }

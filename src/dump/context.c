@@ -89,9 +89,15 @@ int md_context_read(const md_dump *d, md_loc loc, uint16_t arch, md_context *out
     memset(out, 0, sizeof *out);
     const uint8_t *p = md_file_bytes(d, loc.rva, loc.size);
     if (!p || loc.size == 0) return cor_fail(err, "no thread context in the dump");
+    return md_context_decode(p, loc.size, arch, out, err);
+}
+
+int md_context_decode(const uint8_t *p, size_t size, uint16_t arch, md_context *out, cor_err *err)
+{
+    memset(out, 0, sizeof *out);
     if (arch == MD_ARCH_UNKNOWN) {
-        arch = loc.size == X86_CONTEXT_SIZE ? MD_ARCH_X86
-             : loc.size == ARM64_CONTEXT_SIZE ? MD_ARCH_ARM64 : MD_ARCH_AMD64;
+        arch = size == X86_CONTEXT_SIZE ? MD_ARCH_X86
+             : size == ARM64_CONTEXT_SIZE ? MD_ARCH_ARM64 : MD_ARCH_AMD64;
     }
     size_t need;
     switch (arch) {
@@ -100,11 +106,21 @@ int md_context_read(const md_dump *d, md_loc loc, uint16_t arch, md_context *out
     case MD_ARCH_ARM64: need = 0x110; break;
     default: return cor_fail(err, "thread contexts of %s are not supported", md_arch_name(arch));
     }
-    if (loc.size < need)
-        return cor_fail(err, "%s context is %u bytes, need at least %zu", md_arch_name(arch), loc.size, need);
+    if (size < need)
+        return cor_fail(err, "%s context is %zu bytes, need at least %zu", md_arch_name(arch), size, need);
     out->arch = arch;
     if (arch == MD_ARCH_X86) read_x86(p, out);
     else if (arch == MD_ARCH_AMD64) read_amd64(p, out);
     else read_arm64(p, out);
     return COR_OK;
+}
+
+size_t md_context_size(uint16_t arch)
+{
+    switch (arch) {
+    case MD_ARCH_X86: return X86_CONTEXT_SIZE;
+    case MD_ARCH_AMD64: return AMD64_CONTEXT_SIZE;
+    case MD_ARCH_ARM64: return ARM64_CONTEXT_SIZE;
+    default: return 0;
+    }
 }

@@ -32,6 +32,12 @@ typedef struct md_context {
  * the record's size when arch is unknown. */
 int md_context_read(const md_dump *d, md_loc loc, uint16_t arch, md_context *out, cor_err *err);
 
+/* Decodes a CONTEXT record held in memory (.cxr ADDR): size bytes at p,
+ * at least the integer part of the architecture's layout. */
+int md_context_decode(const uint8_t *p, size_t size, uint16_t arch, md_context *out, cor_err *err);
+/* Bytes of a full CONTEXT record for an architecture (0 when unknown). */
+size_t md_context_size(uint16_t arch);
+
 /* The architecture a dump's thread contexts use: SystemInfo's if present,
  * else guessed from the first context's size. */
 uint16_t md_dump_arch(const md_dump *d);

@@ -1,4 +1,5 @@
 #include "target/target.h"
+#include "unwind/unwind.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ int target_open(const char *path, cor_target **out, cor_err *err)
 void target_close(cor_target *t)
 {
     if (!t) return;
+    uw_walker_free(t->walker);
     sym_resolver_free(t->syms);
     as_close(t->as);
     pe_files_free(t->images);

@@ -29,6 +29,7 @@ typedef struct cor_target {
     bool sym_noisy;      /* !sym noisy: log every symbol-store probe */
     bool sym_loose;      /* .reload /i: accept PDBs whose GUID or age differ */
     char *image_path;    /* the image search path those come from, or NULL */
+    struct uw_walker *walker; /* the stack walker, made on first use */
 } cor_target;
 
 int target_open(const char *path, cor_target **out, cor_err *err);
@@ -56,5 +57,14 @@ int target_current_context(cor_target *t, md_context *out, cor_err *err);
 size_t target_thread_index(const cor_target *t, uint32_t tid);
 /* Index of the thread a dump would open on: the exception thread, else 0. */
 size_t target_default_thread(const cor_target *t);
+
+/* Walks thread i's stack (at most max frames; 0 for the walker's limit).
+ * With use_override, the current thread starts from a .ecxr/.cxr context
+ * when one is set. The stack is freed with uw_stack_free. */
+struct uw_stack;
+int target_walk_thread(cor_target *t, size_t i, bool use_override, size_t max, struct uw_stack *out, cor_err *err);
+/* Walks from an arbitrary context, bounded by thread i's stack. */
+int target_walk_context(cor_target *t, size_t i, const md_context *ctx, size_t max, struct uw_stack *out,
+                        cor_err *err);
 
 #endif

@@ -1,0 +1,96 @@
+# Native stacks (k, ~*k, .frame, .cxr) on the lab dumps, against the facts
+# each scenario wrote about itself: for every thread role with a known
+# call chain (stack.ROLE=innermost,...,outermost), the walk shows those
+# functions in that order, each with its file and line from the lld PDB,
+# and goes on to the thread's start (kernel32!BaseThreadInitThunk, then
+# ntdll!RtlUserThreadStart, as on Windows). Skipped (77) when the lab has
+# not been built, unless COR_LAB_REQUIRED is set.
+. "$(dirname "$0")/lib.sh"
+: "${COR_LAB:=}"
+skip() {
+    echo "SKIP: $1"
+    [ -n "${COR_LAB_REQUIRED:-}" ] && exit 1
+    exit 77
+}
+shopt -s nullglob
+facts=("${COR_LAB:-/nonexistent}"/*.facts)
+[ "${#facts[@]}" -gt 0 ] || skip "no lab dumps in ${COR_LAB:-(COR_LAB unset)}"
+fact() { sed -n "s/^$1=//p" "$2" | head -1; }
+
+# The function names of kn output's call sites, one per line.
+call_sites() { sed -nE 's/^[0-9a-f]{2,4} [0-9a-f`]+ [0-9a-f`]+ +([A-Za-z0-9_]+)!([^+ ]+).*/\1!\2/p' <<<"$1"; }
+
+# want: comma-separated functions, innermost first, in any module; each
+# must appear in order (other frames may come between: recursion, waits).
+in_order() {
+    local sites=$1 want=$2
+    awk -v want="$want" '
+        BEGIN { n = split(want, w, ","); k = 1 }
+        { sub(/^[^!]*!/, "") }
+        k <= n && $0 == w[k] { k++ }
+        END { exit k <= n ? 1 : 0 }' <<<"$sites"
+}
+
+# Wine's own PE builds of ntdll, kernel32...: a -mp dump holds no image
+# memory, so unwind data comes from image files, as with cdb -i.
+winedlls=$(ls -d /usr/lib/*/wine/x86_64-windows 2>/dev/null | head -1)
+
+checked=0
+for f in "${facts[@]}"; do
+    dump=${f%.facts}.dmp
+    [ -f "$dump" ] || continue
+    exe=$(fact exe "$f")
+    mod=${exe%.*}
+    etid=$(fact exception.tid "$f")
+    bin=$(dirname "$f")/bin
+    while IFS='=' read -r key chain; do
+        role=${key#stack.}
+        tid=$(fact "tid.$role" "$f")
+        [ -z "$tid" ] && tid=$etid
+        [ -n "$tid" ] || fail "$f: no thread for stack.$role"
+        cmd=$(printf '~~[%x]s; kn ffff' "$tid")
+        [ "$tid" = "$etid" ] && cmd=$(printf '~~[%x]s; .ecxr; kn ffff' "$tid")
+        case $dump in
+        *_mp.dmp) run -y "$bin" -i "$bin;$winedlls" -c "$cmd" "$dump" ;;
+        *) run -y "$bin" -c "$cmd" "$dump" ;;
+        esac
+        expect_status 0
+        sites=$(call_sites "$out")
+        in_order "$sites" "$chain" || fail "$f: thread $tid ($role) lacks $chain in order:
+$sites"
+        # Each known function's frame carries its source line.
+        IFS=',' read -ra fns <<<"$chain"
+        for fn in "${fns[@]}"; do
+            has_re "$out" " [A-Za-z0-9_]+!$fn\\+0x[0-9a-f]+ \\[.*\\.c @ [0-9]+\\]\$"
+        done
+        # ... and the walk reaches the thread's start.
+        last=$(tail -n 2 <<<"$sites")
+        [ "$last" = $'kernel32!BaseThreadInitThunk\nntdll!RtlUserThreadStart' ] ||
+            fail "$f: thread $tid ($role) does not end at its start: $last"
+        checked=$((checked + 1))
+    done < <(grep '^stack\.' "$f")
+done
+[ "$checked" -ge 4 ] || fail "only $checked lab stacks checked"
+
+# ~*k: one stack per thread, each ending at the thread start.
+f=${COR_LAB}/hang_locks.facts
+if [ -f "$f" ]; then
+    run -y "$COR_LAB/bin" -c "~*k" "${f%.facts}.dmp"
+    n=$(count_re "$out" '  Id: ')
+    [ "$n" = "$(count_re "$out" 'ntdll!RtlUserThreadStart')" ] || fail "~*k: not every thread reaches its start"
+    [ "$n" -ge 6 ] || fail "~*k shows $n threads"
+    # .frame N selects and shows one frame; .frame /r adds its registers.
+    tid=$(fact tid.deadlock_a "$f")
+    run -y "$COR_LAB/bin" -c "$(printf '~~[%x]s; kn; .frame 4; .frame /r 4' "$tid")" "${f%.facts}.dmp"
+    frame4=$(grep -E '^04 ' <<<"$out" | head -1)
+    [ -n "$frame4" ] || fail "no frame 4 in kn"
+    [ "$(grep -cxF -- "$frame4" <<<"$out")" = 3 ] || fail ".frame 4 does not repeat kn's frame 4"
+    has_re "$out" '^rax=[0-9a-f]{16} '
+    # k with a count, and kL drops source lines.
+    run -y "$COR_LAB/bin" -c "$(printf '~~[%x]s; k 2; kL' "$tid")" "${f%.facts}.dmp"
+    [ "$(count_re "$out" '^[0-9a-f]{8}`[0-9a-f]{8} ')" -ge 7 ] || fail "k 2 + kL frame count"
+    kl=$(sed -n '/> kL$/,$p' <<<"$out")
+    lacks "$kl" " @ "
+fi
+
+finish
