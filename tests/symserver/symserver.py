@@ -11,7 +11,9 @@ names pick a misbehaviour, so a test builds hostile cases just by naming keys:
   trunc*  200, Content-Length larger than the body, then the connection closes
   html*   200 with an HTML page (as an auth wall or a catch-all site does)
   redir*  302 to the same path under /redirected/ (served from --root too)
-Everything else: the file if it exists under --root, else 404.
+Everything else: the file if it exists under --root, else 404; with
+--drip SECONDS the file comes in 20 pieces spread over that many seconds (a
+slow but live server, for the progress line).
 """
 import argparse
 import os
@@ -69,7 +71,19 @@ class Handler(BaseHTTPRequestHandler):
             self.send_body(404, b"not found\n", "text/plain")
             return
         with open(local, "rb") as f:
-            self.send_body(200, f.read())
+            body = f.read()
+        if self.server.drip <= 0:
+            self.send_body(200, body)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        step = max(1, -(-len(body) // 20))
+        for i in range(0, len(body), step):
+            self.wfile.write(body[i:i + step])
+            self.wfile.flush()
+            time.sleep(self.server.drip / 20)
 
 
 def main():
@@ -78,6 +92,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--slow-seconds", type=float, default=20)
+    ap.add_argument("--drip", type=float, default=0, help="send files slowly, over this many seconds")
     ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (key included)")
     a = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -91,6 +106,7 @@ def main():
     srv.log_path = a.log
     srv.log_lock = threading.Lock()
     srv.slow_seconds = a.slow_seconds
+    srv.drip = a.drip
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])

@@ -1,6 +1,7 @@
 /* End to end: a store served by symserver.py over HTTP on 127.0.0.1, read
  * through sym_path_parse + symstore. Checks the downloads, the downstream
- * cache layout, the hostile replies (slow, truncated, HTML, 404) and that a
+ * cache layout (a cabinet kept as such in middle stores, expanded in the
+ * leftmost), the hostile replies (slow, truncated, HTML, 404) and that a
  * second run is answered from the cache without one request. */
 #include <fcntl.h>
 #include <ftw.h>
@@ -293,6 +294,70 @@ int main(void)
         CHECK_STR(path, want);
         snprintf(want, sizeof want, "%s/img.dll/5F00AA0012000/img.dll", l2);
         CHECK(stat(want, &st) == 0 && st.st_size == 8);
+        free(path);
+        symstore_free(s);
+    }
+
+    /* Three downstream stores and a server that has only the cabinet
+     * (basic32.pd_). symsrv expands only into the leftmost store; the
+     * middle ones keep the cabinet as the server gave it ("When cascading,
+     * files are not uncompressed unless the target store is the leftmost
+     * store in the path": Using SymSrv, Compressed Files). */
+    if (cab) {
+        char m[3][1024], f[3][8192];
+        for (int i = 0; i < 3; i++) snprintf(m[i], sizeof m[i], "%s/mid%d", root, i + 1);
+        snprintf(text, sizeof text, "srv*%s*%s*%s*http://127.0.0.1:%d/flat", m[0], m[1], m[2], port);
+        s = open_store(text, 2);
+        CHECK(s && symstore_find(s, &keys[CAB], &path, &e) == COR_OK);
+        snprintf(want, sizeof want, "%s/basic32.pdb/%s/basic32.pdb", m[0], keys[CAB].index);
+        CHECK_STR(path, want);
+        size_t n = 0;
+        uint8_t *got = path ? slurp(path, &n) : NULL;
+        CHECK(got && n == le32(cab + le32(cab + 0x10)) && memcmp(got, msf, 28) == 0);
+        free(got);
+        free(path);
+        for (int i = 1; i < 3; i++) {
+            snprintf(f[i], sizeof f[i], "%s/basic32.pdb/%s/basic32.pd_", m[i], keys[CAB].index);
+            got = slurp(f[i], &n);
+            CHECK(got && n == cabn && memcmp(got, cab, cabn) == 0);
+            free(got);
+            snprintf(want, sizeof want, "%s/basic32.pdb/%s/basic32.pdb", m[i], keys[CAB].index);
+            CHECK(stat(want, &st) != 0);
+        }
+        /* ... and the leftmost has no cabinet. */
+        snprintf(want, sizeof want, "%s/basic32.pdb/%s/basic32.pd_", m[0], keys[CAB].index);
+        CHECK(stat(want, &st) != 0);
+        temps_found = 0;
+        for (int i = 0; i < 3; i++) nftw(m[i], find_temp, 16, FTW_PHYS);
+        CHECK_EQ_U(temps_found, 0);
+        symstore_free(s);
+
+        /* The leftmost copy gone: the middle store's cabinet is expanded
+         * into it, without asking the server. */
+        snprintf(want, sizeof want, "%s/basic32.pdb/%s/basic32.pdb", m[0], keys[CAB].index);
+        unlink(want);
+        s = open_store(text, 2);
+        CHECK(s && symstore_find(s, &keys[CAB], &path, &e) == COR_OK);
+        CHECK_STR(path, want);
+        CHECK(path && stat(path, &st) == 0 && (uint64_t)st.st_size == le32(cab + le32(cab + 0x10)));
+        CHECK_EQ_U(symstore_http_requests(s), 0);
+        free(path);
+        symstore_free(s);
+
+        /* A leftmost store that cannot be written (a plain file stands
+         * where its directory would be, which stops root too): the hit is
+         * not lost, the next store holds the expanded file. */
+        char blocked[1024], next[1024];
+        snprintf(blocked, sizeof blocked, "%s/blocked", root);
+        snprintf(next, sizeof next, "%s/next", root);
+        put(root, "blocked", "x", 1);
+        snprintf(text, sizeof text, "srv*%s*%s*http://127.0.0.1:%d/flat", blocked, next, port);
+        s = open_store(text, 2);
+        CHECK(s && symstore_find(s, &keys[CAB], &path, &e) == COR_OK);
+        snprintf(want, sizeof want, "%s/basic32.pdb/%s/basic32.pdb", next, keys[CAB].index);
+        CHECK_STR(path, want);
+        snprintf(want, sizeof want, "%s/basic32.pdb/%s/basic32.pd_", next, keys[CAB].index);
+        CHECK(stat(want, &st) != 0);
         free(path);
         symstore_free(s);
     }

@@ -178,11 +178,40 @@ static int atomic_expand(const char *cab, const sym_key *k, const char *dst, uin
     return rc;
 }
 
+/* Puts src into store root as name in k's directory: copied, or expanded
+ * when expand (src is then a CAB). Returns the new file's malloc'd path, or
+ * NULL with the reason logged and in e. */
+static char *place_one(symstore *s, const char *root, const sym_key *k, const char *name,
+                       const char *src, bool expand, cor_err *e)
+{
+    char *dir = store_key_dir(root, local_is_two_tier(root), k);
+    if (!dir) return cor_fail(e, "out of memory"), NULL;
+    if (mkdir_p(dir, e) != COR_OK) {
+        st_noisy(s, "%s - not cached: %s", dir, e->msg);
+        free(dir);
+        return NULL;
+    }
+    strbuf b;
+    sb_init(&b);
+    sb_printf(&b, "%s/%s", dir, name);
+    free(dir);
+    if (!b.s) return cor_fail(e, "out of memory"), NULL;
+    int rc = expand ? atomic_expand(src, k, b.s, s->opt.max_size, e) : atomic_copy(src, b.s, s->opt.max_size, e);
+    if (rc != COR_OK) {
+        /* A read-only or full cache must not lose the hit: say so and go on. */
+        st_noisy(s, "%s - not cached: %s", b.s, e->msg);
+        sb_free(&b);
+        return NULL;
+    }
+    st_noisy(s, "%s - %s into downstream store", b.s, expand ? "expanded" : "copied");
+    return b.s;
+}
+
 int place_hit(symstore *s, const sym_chain *ch, size_t hit, const char *file, bool is_cab,
               const sym_key *k, char **out, cor_err *err)
 {
-    /* Targets: every local store left of the hit, leftmost last so the file
-     * we return is the most downstream copy. */
+    /* Targets: every local store left of the hit, nearest first, so the
+     * leftmost (the one the file is opened from) is last. */
     const char *targets[SYM_CHAIN_MAX_STORES + 1];
     size_t nt = 0;
     for (size_t j = hit; j-- > 0;)
@@ -192,44 +221,40 @@ int place_hit(symstore *s, const sym_chain *ch, size_t hit, const char *file, bo
         *out = strdup(file);
         return *out ? COR_OK : cor_fail(err, "out of memory");
     }
-    char *src = NULL; /* the first expanded/copied file feeds the others */
-    char *last = NULL;
     cor_err e = { "out of memory" };
-    for (size_t t = 0; t < nt; t++) {
-        char *dir = store_key_dir(targets[t], local_is_two_tier(targets[t]), k);
-        char *dst = NULL;
-        if (dir && mkdir_p(dir, &e) == COR_OK) {
-            strbuf b;
-            sb_init(&b);
-            sb_printf(&b, "%s/%s", dir, k->name);
-            dst = b.s;
-            int rc;
-            if (src) rc = atomic_copy(src, dst, s->opt.max_size, &e);
-            else if (is_cab) rc = atomic_expand(file, k, dst, s->opt.max_size, &e);
-            else rc = atomic_copy(file, dst, s->opt.max_size, &e);
-            if (rc == COR_OK) {
-                st_noisy(s, "%s - %s into downstream store", dst, is_cab && !src ? "expanded" : "copied");
-                if (!src) src = strdup(dst);
-                free(last);
-                last = dst;
-                dst = NULL;
-            } else {
-                /* A read-only or full cache must not lose the hit: say so and go on. */
-                st_noisy(s, "%s - not cached: %s", dst, e.msg);
-            }
-        } else if (dir) {
-            st_noisy(s, "%s - not cached: %s", dir, e.msg);
+    if (is_cab) {
+        /* symsrv: "When cascading, files are not uncompressed unless the
+         * target store is the leftmost store in the path" (Using SymSrv,
+         * Compressed Files, learn.microsoft.com/windows/win32/debug/
+         * using-symsrv). The leftmost store gets the expanded file; the
+         * stores between it and the hit keep the cabinet under its _ name,
+         * as the server gave it. When the leftmost cannot take it, the next
+         * store to the right that can holds the expanded file instead. The
+         * cabinet is copied only once it has expanded cleanly, so a damaged
+         * one is not left in a middle store to fail the next run too. */
+        size_t at = nt;
+        *out = NULL;
+        while (!*out && at > 0) {
+            at--;
+            *out = place_one(s, targets[at], k, k->name, file, true, &e);
         }
-        free(dst);
-        free(dir);
-    }
-    free(src);
-    if (last) {
-        *out = last;
+        if (!*out) return cor_fail(err, "%s", e.msg); /* nowhere it could be expanded */
+        char cname[SYM_KEY_NAME_MAX + 1];
+        sym_key_compressed_name(k, cname);
+        for (size_t t = 0; t < at; t++) free(place_one(s, targets[t], k, cname, file, false, &e));
         return COR_OK;
     }
-    if (is_cab) return cor_fail(err, "%s", e.msg); /* nowhere it could be expanded */
-    *out = strdup(file);
+    char *src = NULL; /* the first copy feeds the others */
+    char *last = NULL;
+    for (size_t t = 0; t < nt; t++) {
+        char *dst = place_one(s, targets[t], k, k->name, src ? src : file, false, &e);
+        if (!dst) continue;
+        if (!src) src = strdup(dst);
+        free(last);
+        last = dst;
+    }
+    free(src);
+    *out = last ? last : strdup(file);
     return *out ? COR_OK : cor_fail(err, "out of memory");
 }
 

@@ -7,12 +7,15 @@
  * http_proxy/https_proxy/no_proxy from the environment (libcurl reads them
  * unless CURLOPT_PROXY is set; it ignores upper-case HTTP_PROXY on purpose),
  * TLS peer and host verification (on by default; set again here so nobody
- * turns it off by accident), and CURLE_PARTIAL_FILE when a server closes the
- * connection before Content-Length bytes arrived. */
+ * turns it off by accident; the CAs are libcurl's built-in bundle unless
+ * CURL_CA_BUNDLE or SSL_CERT_FILE names another file, see symstore.h), and
+ * CURLE_PARTIAL_FILE when a server closes the connection before
+ * Content-Length bytes arrived. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sym/store/store_priv.h"
@@ -21,7 +24,23 @@
 enum { STAGE_PLAIN, STAGE_CAB, STAGE_PTR };
 static const char *const stage_name[] = { "file", "compressed file", "file.ptr" };
 
+/* One HTTP store asked for a batch of keys. */
+typedef struct http_run {
+    symstore *s;
+    const sym_chain *ch;
+    size_t idx;
+    const char *base;
+    bool tier;
+    const char *downstream; /* where downloads land first */
+    size_t down_idx;        /* its index in the chain, or SIZE_MAX for the default store */
+    size_t active, finished, total;
+    uint64_t bytes;         /* received so far by this run's transfers */
+    uint64_t started_ms, shown_ms;
+    int shown_width;        /* of the progress line on screen; 0: none shown */
+} http_run;
+
 typedef struct xfer {
+    http_run *run; /* NULL for the index2.txt probe */
     key_state *ks;
     int stage;
     CURL *easy;
@@ -72,6 +91,7 @@ static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
     }
     if (x->fp && fwrite(p, 1, n, x->fp) != n) return 0;
     x->got += n;
+    if (x->run) x->run->bytes += n; /* counted as it arrives, for the progress line */
     return n;
 }
 
@@ -93,6 +113,7 @@ static CURL *make_easy(symstore *s, const char *url, void *ud, char *errbuf)
 #endif
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->opt.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, s->opt.low_speed_limit);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->opt.low_speed_time_s);
@@ -144,18 +165,6 @@ static bool http_two_tier(symstore *s, const char *base)
     return yes;
 }
 
-typedef struct http_run {
-    symstore *s;
-    const sym_chain *ch;
-    size_t idx;
-    const char *base;
-    bool tier;
-    const char *downstream; /* where downloads land first */
-    size_t down_idx;        /* its index in the chain, or SIZE_MAX for the default store */
-    size_t active, finished, total;
-    uint64_t bytes;
-} http_run;
-
 static void neg_key(strbuf *b, const char *base, const sym_key *k)
 {
     sb_init(b);
@@ -185,7 +194,7 @@ static bool start(http_run *r, key_state *ks, int stage)
 
     xfer *x = calloc(1, sizeof *x);
     if (!x) return key_reason(ks, 3, "out of memory"), false;
-    x->ks = ks, x->stage = stage;
+    x->run = r, x->ks = ks, x->stage = stage;
     x->limit = stage == STAGE_PTR ? 8192 : (s->opt.max_size ? s->opt.max_size : UINT64_MAX);
 
     strbuf u;
@@ -257,7 +266,6 @@ static int finish(http_run *r, xfer *x, CURLcode rc)
     bool wrote_ok = x->fp && fflush(x->fp) == 0;
     if (x->fp) fclose(x->fp);
     x->fp = NULL;
-    r->bytes += x->got;
 
     if (rc != CURLE_OK) {
         /* A server that cannot be reached at all (no DNS, no route, nothing
@@ -345,16 +353,39 @@ static int finish(http_run *r, xfer *x, CURLcode rc)
     return -1;
 }
 
+static uint64_t monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* The progress line, only when symstore_new decided the log is a terminal
+ * (and not noisy): redrawn in place with \r, at most five times a second,
+ * while transfers run, so a slow download is seen to move; a batch done
+ * within a quarter of a second shows nothing. Erased at the end so what the
+ * console prints next starts on a clean line. */
 static void progress(http_run *r, bool end)
 {
-    if (!r->s->progress) return;
+    symstore *s = r->s;
+    if (!s->progress) return;
     if (end) {
-        fprintf(r->s->log, "\r%60s\r", "");
+        if (r->shown_width) fprintf(s->log, "\r%*s\r", r->shown_width, "");
+        r->shown_width = 0;
     } else {
-        fprintf(r->s->log, "\rsymbols: %zu/%zu looked up, %zu in flight, %.1f MB", r->finished,
-                r->total, r->active, (double)r->bytes / 1e6);
+        uint64_t now = monotonic_ms();
+        if (now - r->started_ms < 250 || (r->shown_width && now - r->shown_ms < 200)) return;
+        r->shown_ms = now;
+        char size[32];
+        if (r->bytes < 1000000) snprintf(size, sizeof size, "%llu kB", (unsigned long long)(r->bytes / 1000));
+        else snprintf(size, sizeof size, "%.1f MB", (double)r->bytes / 1e6);
+        int w = fprintf(s->log, "\rsymbols: %zu/%zu looked up, %zu in flight, %s", r->finished, r->total,
+                        r->active, size) - 1;
+        /* A shorter line than the last one leaves its tail: blank it. */
+        if (w >= 0 && w < r->shown_width) fprintf(s->log, "%*s", r->shown_width - w, "");
+        if (w > r->shown_width) r->shown_width = w;
     }
-    fflush(r->s->log);
+    fflush(s->log);
 }
 
 void http_lookup(symstore *s, const sym_chain *ch, size_t idx, key_state *ks, size_t n)
@@ -398,6 +429,7 @@ void http_lookup(symstore *s, const sym_chain *ch, size_t idx, key_state *ks, si
     }
     r.tier = http_two_tier(s, r.base);
     r.total = ntodo;
+    r.started_ms = monotonic_ms();
 
     size_t next = 0;
     for (;;) {
@@ -435,8 +467,8 @@ void http_lookup(symstore *s, const sym_chain *ch, size_t idx, key_state *ks, si
                 sb_free(&nk);
             }
             r.finished++;
-            progress(&r, false);
         }
+        progress(&r, false);
         if (r.active) curl_multi_poll(s->multi, NULL, 0, 250, NULL);
     }
     progress(&r, true);

@@ -30,6 +30,7 @@ struct symstore {
     strset tier_no;   /* ... and known to be flat */
     strset unreachable; /* HTTP store URLs that could not be reached: not asked again this run */
     uint64_t requests;
+    char *ca_file;   /* CURLOPT_CAINFO, or NULL for libcurl's built-in bundle */
     bool curl_ready; /* holds a curl_global_init reference */
     curl_api curl;   /* libcurl, loaded only when the path names an HTTP store */
 };
@@ -58,9 +59,11 @@ int atomic_copy(const char *src, const char *dst, uint64_t max_size, cor_err *er
 char *temp_next_to(const char *final, cor_err *err);
 
 /* A hit found at store `hit` of chain ch, as the local file `file` (a CAB when
- * is_cab): expands/copies it into every local store left of `hit` (into the
- * default store when a CAB has no downstream store) and sets *out to the
- * leftmost copy, or to file itself when there is nothing to copy into. */
+ * is_cab): copies it into every local store left of `hit`, except that a CAB
+ * is expanded into the leftmost only (into the default store when it has no
+ * downstream store) and copied as name_ into the stores between; sets *out
+ * to the leftmost (expanded) copy, or to file itself when there is nothing
+ * to copy into. */
 int place_hit(symstore *s, const sym_chain *ch, size_t hit, const char *file, bool is_cab,
               const sym_key *k, char **out, cor_err *err);
 

@@ -115,6 +115,18 @@ int symstore_new(sym_path *path, const symstore_options *opt, symstore **out, co
         return cor_fail(err, "symstore: libcurl failed to initialise");
     }
     s->curl_ready = true;
+    /* curl(1) takes its CA bundle from these (CURL_CA_BUNDLE first); libcurl
+     * leaves reading them to the program, so we do, once, here. */
+    const char *ca = s->opt.ca_file;
+    if (!ca) {
+        ca = getenv("CURL_CA_BUNDLE");
+        if (!ca || !*ca) ca = getenv("SSL_CERT_FILE");
+    }
+    if (ca && *ca && !(s->ca_file = strdup(ca))) {
+        symstore_free(s);
+        return cor_fail(err, "symstore: out of memory");
+    }
+    s->opt.ca_file = NULL; /* the caller's string need not outlive this call */
     s->multi = curl_multi_init();
     s->share = curl_share_init();
     if (!s->multi || !s->share) {
@@ -137,6 +149,7 @@ void symstore_free(symstore *s)
     if (s->share) curl_share_cleanup(s->share);
     if (s->curl_ready) curl_global_cleanup();
     if (s->curl.lib) curl_api_unload(&s->curl);
+    free(s->ca_file);
     strset_free(&s->negative);
     strset_free(&s->tier_yes);
     strset_free(&s->tier_no);

@@ -5,7 +5,8 @@
  *
  * Local stores: name/INDEX/name, two-tier (xx/name/INDEX/name, xx = first two
  * characters of the name, lowercased) when index2.txt is in the root; then
- * name/INDEX/name_ (a CAB, expanded into the downstream store); then
+ * name/INDEX/name_ (a CAB: expanded into the leftmost store only, the stores
+ * between keep the CAB, as symsrv does); then
  * name/INDEX/file.ptr. HTTP stores: GET of the same three, in the same order
  * (symsrv's), over libcurl, many keys at once. A non-2xx reply, a 200 whose
  * first bytes are not what the file must be (an HTML login page), a
@@ -39,6 +40,12 @@ typedef struct symstore_options {
     uint64_t max_size;       /* per file, downloaded or expanded; default 4 GiB */
     int max_parallel;        /* concurrent transfers; default 8 */
     const char *user_agent;  /* default "coroner-symsrv/1" */
+    /* PEM file of the CAs that HTTPS servers are verified against, in place
+     * of libcurl's built-in bundle. NULL (the default): $CURL_CA_BUNDLE,
+     * else $SSL_CERT_FILE, as curl(1) reads them (libcurl itself reads
+     * neither), else the built-in bundle; "": the built-in bundle.
+     * Verification is never off. */
+    const char *ca_file;
 } symstore_options;
 
 void symstore_options_default(symstore_options *o);
