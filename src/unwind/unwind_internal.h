@@ -50,6 +50,13 @@ bp_symbols *uw_module_breakpad(uw_walker *w, size_t index);
  * forms). */
 bool uw_preceded_by_call(uw_walker *w, uint64_t ret);
 
+/* Whether v looks like a return address: code in a module, preceded by a
+ * call when the dump holds the bytes before it. Minidumps rarely capture
+ * module code; then Breakpad's InstructionAddressSeemsValid decides:
+ * inside a function or public symbol when the module has PDB or Breakpad
+ * symbols, anywhere in its code when it has none. */
+bool uw_seems_return_address(uw_walker *w, uint64_t v);
+
 /* Scans the stack upwards from `from` (inclusive) for at most `words`
  * pointer-sized slots, for a value that is a code address preceded by a
  * call. Sets *slot to the address where it was found and *ret to it. */
