@@ -29,6 +29,8 @@ static const con_command commands[] = {
     { "k", CON_ATTACHED, cmd_k, "k[b|n|v|p|L|c|f] [COUNT]",
       "the current thread's stack (b: arguments, n: frame numbers, v: how each frame was found, L: no source lines)" },
     { ".frame", 0, cmd_frame, ".frame [/r] [N]", "show (and select) frame N of the current stack; /r: its registers" },
+    { "!analyze", 0, cmd_analyze, "!analyze [-v]",
+      "the crash verdict: exception decoded, faulting frame and instruction, stack, bucket id" },
     { "!peb", 0, cmd_peb, "!peb", "process environment block: image, command line, environment" },
     { "!teb", 0, cmd_teb, "!teb [ADDR]", "thread environment block of the current thread (or at ADDR)" },
     { ".time", 0, cmd_time, ".time", "debug session time, process uptime, kernel and user time" },

@@ -135,9 +135,11 @@ bool uw_is_code(uw_walker *w, uint64_t addr)
     if (!w->mods[i].exec_tried)
         load_exec_sections(w, i);
     const uw_module *um = &w->mods[i];
-    if (um->nexec == 0)
-        return true;
     uint64_t rva = addr - m->base;
+    /* Without section headers any RVA may be code, except the first page:
+     * the headers live there (and a module's base is a common pointer). */
+    if (um->nexec == 0)
+        return rva >= 0x1000;
     for (size_t s = 0; s < um->nexec; s++)
         if (rva >= um->exec_lo[s] && rva < um->exec_hi[s])
             return true;
@@ -240,12 +242,7 @@ bool uw_scan_for_return(uw_walker *w, uint64_t from, size_t words, uint64_t *slo
             return false;
         if (!uw_read_ptr(w, a, &v))
             return false;
-        /* When the dump holds no code bytes there (a -mp dump, no image
-         * file at hand), a pointer into a module's code is all there is
-         * to go on, as in rust-minidump's scanner. */
-        uint8_t probe;
-        bool code_known = as_read_partial(w->as, v - 1, &probe, 1) == 1;
-        if (uw_is_code(w, v) && (code_known ? uw_preceded_by_call(w, v) : true)) {
+        if (uw_seems_return_address(w, v)) {
             *slot = a;
             *ret = v;
             return true;

@@ -177,6 +177,7 @@ take() {        # take SCENARIO DUMPNAME: keep the dump and its facts
 say "dump crash_av (debugger, second-chance access violation)"
 wine_step crash_av.log "$CAPTURE" -e -ma -t 60 "$OUTW\\crash_av.dmp" -- "$(winpath "$BIN/crash_av.exe")"
 take crash_av crash_av
+echo "exception.chance=second" >> "$OUT/crash_av.facts"
 
 # Wine cannot deliver a second-chance stack overflow (the unhandled-exception
 # path itself overflows and Wine kills the process), so dump at first chance.
@@ -184,6 +185,7 @@ say "dump stack_overflow (debugger, first-chance stack overflow)"
 wine_step stack_overflow.log "$CAPTURE" -e -c 0xC00000FD -ma -t 60 "$OUTW\\stack_overflow.dmp" -- \
     "$(winpath "$BIN/stack_overflow.exe")"
 take stack_overflow stack_overflow
+echo "exception.chance=first" >> "$OUT/stack_overflow.facts"
 
 say "dump hang_locks (hang: deadlock, named event, spinner, sleeper)"
 wine_step hang_locks.log "$CAPTURE" -x hang_locks.ready -t 60 -ma -k "$OUTW\\hang_locks.dmp" -- \

@@ -66,8 +66,13 @@ void capture_say(const char *fmt, ...)
 /* ---- writing ---- */
 
 static BOOL write_dump(const struct capture_opts *o, HANDLE process, DWORD pid,
-                       MINIDUMP_EXCEPTION_INFORMATION *exc)
+                       MINIDUMP_EXCEPTION_INFORMATION *exc, const char *comment)
 {
+    /* A comment stream as ProcDump and DebugDiag leave one: why the dump
+     * was taken, including the exception's chance, which the Exception
+     * stream itself does not record. */
+    MINIDUMP_USER_STREAM us;
+    MINIDUMP_USER_STREAM_INFORMATION usi;
     wchar_t path[MAX_PATH];
     HANDLE file;
     BOOL ok;
@@ -85,7 +90,12 @@ static BOOL write_dump(const struct capture_opts *o, HANDLE process, DWORD pid,
         return FALSE;
     }
     capture_say("dumping pid %lu to %s (type 0x%x)", pid, o->dump_path, (unsigned)o->type);
-    ok = MiniDumpWriteDump(process, pid, file, o->type, exc, NULL, NULL);
+    us.Type = CommentStreamA;
+    us.BufferSize = comment ? (ULONG)strlen(comment) + 1 : 0;
+    us.Buffer = (void *)comment;
+    usi.UserStreamCount = comment ? 1 : 0;
+    usi.UserStreamArray = &us;
+    ok = MiniDumpWriteDump(process, pid, file, o->type, exc, comment ? &usi : NULL, NULL);
     if (!ok)
         capture_say("MiniDumpWriteDump failed (error %lu)", GetLastError());
     CloseHandle(file);
@@ -113,7 +123,7 @@ static int capture_pid(const struct capture_opts *o)
         capture_say("cannot open process %lu (error %lu)", o->pid, GetLastError());
         return 2;
     }
-    ok = write_dump(o, process, o->pid, NULL);
+    ok = write_dump(o, process, o->pid, NULL, "*** coroner lab capture: hang dump (on request)");
     /* Only after a dump: a failed capture can then be tried again. */
     if (o->kill && ok)
         TerminateProcess(process, 1);
@@ -162,7 +172,7 @@ static int capture_launch(const struct capture_opts *o)
             return 2;
         }
     }
-    ok = write_dump(o, pi.hProcess, pi.dwProcessId, NULL);
+    ok = write_dump(o, pi.hProcess, pi.dwProcessId, NULL, "*** coroner lab capture: hang dump (on request)");
     /* A child we started and failed to dump is not left behind. */
     if (o->kill || !ok) {
         TerminateProcess(pi.hProcess, 1);
@@ -181,6 +191,7 @@ static BOOL dump_at_exception(const struct capture_opts *o, HANDLE process, DWOR
                               const DEBUG_EVENT *ev)
 {
     static CONTEXT ctx __attribute__((aligned(16)));
+    char comment[128];
     EXCEPTION_RECORD rec = ev->u.Exception.ExceptionRecord;
     EXCEPTION_POINTERS ptrs;
     MINIDUMP_EXCEPTION_INFORMATION mei;
@@ -205,7 +216,9 @@ static BOOL dump_at_exception(const struct capture_opts *o, HANDLE process, DWOR
     mei.ClientPointers = FALSE;
     capture_say("%s-chance exception 0x%08lx at %p in thread %lu", ev->u.Exception.dwFirstChance ? "first" : "second",
         rec.ExceptionCode, rec.ExceptionAddress, ev->dwThreadId);
-    return write_dump(o, process, pid, &mei);
+    snprintf(comment, sizeof comment, "*** coroner lab capture: %s chance exception: %08lX",
+             ev->u.Exception.dwFirstChance ? "First" : "Second", rec.ExceptionCode);
+    return write_dump(o, process, pid, &mei, comment);
 }
 
 static int capture_debug(const struct capture_opts *o)

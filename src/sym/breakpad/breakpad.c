@@ -110,6 +110,7 @@ const char *bp_inline_origin_name(const bp_symbols *bp, uint32_t id)
 const bp_stack_win *bp_find_stack_win_type(const bp_symbols *bp, uint32_t type, uint32_t rva)
 {
     /* The slice of that type (the array is sorted by type, then rva). */
+    if (bp->nstack_win == 0) return NULL; /* no array at all: NULL + 0 is undefined */
     size_t lo = 0, hi = bp->nstack_win;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

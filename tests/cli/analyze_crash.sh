@@ -1,0 +1,109 @@
+# !analyze -v: the crash verdict on lab crash dumps (facts known by
+# construction: the code, thread, faulting function, access and address,
+# the recursion, the exception's chance as the capture tool recorded it in
+# the dump's comment), on Breakpad's minidump2 with its .sym files (the
+# frames minidump_stackwalk prints), and on the fail-fast corpus dump.
+. "$(dirname "$0")/lib.sh"
+: "${COR_LAB:=}"
+fact() { sed -n "s/^$1=//p" "$2" | head -1; }
+class_of() {
+    case $1 in
+    0xc0000005) echo ACCESS_VIOLATION ;;
+    0xc00000fd) echo STACK_OVERFLOW ;;
+    *) echo UNKNOWN ;;
+    esac
+}
+
+shopt -s nullglob
+checked=0
+for f in "${COR_LAB:-/nonexistent}"/*.facts; do
+    code=$(fact exception.code "$f")
+    [ -n "$code" ] || continue
+    dump=${f%.facts}.dmp
+    exe=$(fact exe "$f")
+    func=$(fact exception.func "$f")
+    tid=$(fact exception.tid "$f")
+    run -y "$(dirname "$f")/bin" -c "!analyze -v" "$dump"
+    expect_status 0
+    has_line "$out" "$(printf 'EXCEPTION_CODE_STR:  %08x' "$code")"
+    has_line "$out" "$(printf 'FAULTING_THREAD:  %08x' "$tid")"
+    has_line "$out" "EXCEPTION_CHANCE:  $(fact exception.chance "$f")"
+    has_line "$out" "FAILURE_BUCKET_ID:  $(class_of "$code")_${code#0x}_$exe!$func"
+    has_re "$out" "^SYMBOL_NAME:  ${exe%.*}!$func\\+[0-9a-f]+\$"
+    has_re "$out" '^FAULTING_SOURCE_FILE:  .*\.c$'
+    has_re "$out" '^FAULTING_SOURCE_LINE_NUMBER:  [1-9][0-9]*$'
+    # The faulting instruction, disassembled under FAULTING_IP.
+    has_re "$out" '^00000001`4[0-9a-f]{7} [0-9a-f]+ +[a-z]+ '
+    access=$(fact exception.access "$f")
+    if [ -n "$access" ]; then
+        target=$(fact exception.target "$f")
+        up=$(tr a-z A-Z <<<"$access")
+        has_line "$out" "$(printf '%s_ADDRESS:  %016x' "$up" "$target")"
+        has_line "$out" "$(printf 'Attempt to %s to address %016x' "$access" "$target")"
+    fi
+    rep=$(fact overflow.repeated "$f")
+    if [ -n "$rep" ]; then
+        # One turn of the recursion, then the frames below it, in order.
+        line=$(grep -E "^RECURSION:  $exe!$rep, [0-9]+ times" <<<"$out") || fail "no RECURSION line for $rep"
+        n=$(sed -E 's/.*, ([0-9]+) times.*/\1/' <<<"$line")
+        # A 1 MB stack holds thousands of frames padded with a few hundred bytes.
+        [ "$n" -ge 1000 ] || fail "recursion of $n frames"
+        has_re "$out" '^\.\.\.  \(the 1 frame above repeats [0-9]+ times'
+        bottom=$(sed -n '/^\.\.\.  (the/,/^$/p' <<<"$out")
+        IFS=',' read -ra fns <<<"$(fact overflow.bottom "$f")"
+        prev=0
+        for fn in "${fns[@]}"; do
+            at=$(grep -n "!$fn+" <<<"$bottom" | head -1 | cut -d: -f1)
+            [ -n "$at" ] && [ "$at" -gt "$prev" ] || fail "$fn is not below the recursion in order"
+            prev=$at
+        done
+        has_line "$out" "EXCEPTION_DESCRIPTION:  The thread ran out of stack: $exe!$rep repeats $n times (unbounded recursion)."
+    fi
+    checked=$((checked + 1))
+done
+if [ -n "${COR_LAB_REQUIRED:-}" ]; then [ "$checked" -ge 2 ] || fail "only $checked lab crash dumps"; fi
+
+# A hang dump has no verdict to give.
+if [ -f "${COR_LAB:-/nonexistent}/hang_locks.dmp" ]; then
+    run -c "!analyze -v" "$COR_LAB/hang_locks.dmp"
+    has "$out" "The dump has no exception record"
+    lacks "$out" "FAILURE_BUCKET_ID"
+fi
+
+# minidump2 (x86): Breakpad names the crash a write access violation at
+# 0x45 in `anonymous namespace'::CrashFunction, called from main.
+dump=$(corpus google__breakpad/src__processor__testdata__minidump2.dmp)
+app=$(corpus google__breakpad/src__processor__testdata__symbols__test_app.pdb__5A9832E5287241C1838ED98914E9B7FF1__test_app.sym)
+k32=$(corpus google__breakpad/src__processor__testdata__symbols__kernel32.pdb__BCE8785C57B44245A669896B6A19B9542__kernel32.sym)
+walk=$(corpus google__breakpad/src__processor__testdata__minidump2.stackwalk.out)
+need "$dump" "$app" "$k32" "$walk"
+syms=$(mktemp -d)
+trap 'rm -rf "$syms"' EXIT
+mkdir -p "$syms/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1" "$syms/kernel32.pdb/BCE8785C57B44245A669896B6A19B9542"
+cp "$app" "$syms/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1/test_app.sym"
+cp "$k32" "$syms/kernel32.pdb/BCE8785C57B44245A669896B6A19B9542/kernel32.sym"
+run -y "$syms" -c "!analyze -v" "$dump"
+expect_status 0
+grep -q "EXCEPTION_ACCESS_VIOLATION_WRITE" "$walk" || fail "Breakpad's verdict changed"
+has_line "$out" "WRITE_ADDRESS:  00000045"
+has_line "$out" "FAILURE_BUCKET_ID:  ACCESS_VIOLATION_c0000005_test_app.exe!\`anonymous namespace'::CrashFunction"
+has_line "$out" "EXCEPTION_CHANCE:  unknown (the dump does not say)"
+# STACK_TEXT: Breakpad's four functions, in its order.
+mapfile -t want < <(sed -nE 's/^ [0-9]+  [a-z0-9_]+\.[a-z]+!(.*) \[.*/\1/p; s/^ [0-9]+  [a-z0-9_]+\.[a-z]+!(.*) \+ 0x[0-9a-f]+$/\1/p' "$walk")
+[ "${#want[@]}" = 4 ] || fail "Breakpad lists ${#want[@]} named frames"
+st=$(sed -n '/^STACK_TEXT:/,/^$/p' <<<"$out")
+for i in 0 1 2 3; do
+    got=$(sed -n "$((i + 2))p" <<<"$st")
+    grep -qF -- "!${want[$i]}+" <<<"$got" || fail "STACK_TEXT frame $i: '$got', Breakpad: ${want[$i]}"
+done
+
+# The fail-fast dump: the subcode by name, blamed outside system modules.
+dump=$(corpus google__breakpad/src__processor__testdata__tiny-exe-fastfail.dmp)
+need "$dump"
+run -c ".exr -1; !analyze -v" "$dump"
+expect_status 0
+sub=$(sed -nE 's/^Subcode: 0x([0-9a-f]+) (FAST_FAIL_[A-Z_]+)$/\1 \2/p' <<<"$out" | head -1)
+[ -n "$sub" ] || fail "no fail-fast subcode name in .exr"
+has_line "$out" "$(printf 'FAST_FAIL_CODE:  %d (%s)' "0x${sub% *}" "${sub#* }")"
+has_re "$out" '^FAILURE_BUCKET_ID:  STACK_BUFFER_OVERRUN_c0000409_tiny\.exe!'
+finish
