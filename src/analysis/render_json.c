@@ -51,6 +51,94 @@ static void kv_time(strbuf *b, const char *k, uint32_t t, bool *first)
     kv_str(b, k, buf, first);
 }
 
+static void kv_null(strbuf *b, const char *k, bool *first)
+{
+    key(b, k, first);
+    sb_puts(b, "null");
+}
+
+static void render_frame(strbuf *b, const an_frame *fr)
+{
+    bool f = true;
+    sb_putc(b, '{');
+    kv_u64(b, "frame", fr->number, &f);
+    kv_hex(b, "ip", fr->ip, &f);
+    kv_hex(b, "sp", fr->sp, &f);
+    kv_str(b, "module", fr->module, &f);
+    if (fr->module) kv_hex(b, "module_offset", fr->d.module_offset, &f);
+    else kv_null(b, "module_offset", &f);
+    kv_str(b, "function", fr->d.has_function ? fr->d.function : NULL, &f);
+    if (fr->d.has_function) kv_hex(b, "function_offset", fr->d.function_offset, &f);
+    else kv_null(b, "function_offset", &f);
+    kv_str(b, "file", fr->d.file[0] ? fr->d.file : NULL, &f);
+    if (fr->d.line) kv_u64(b, "line", fr->d.line, &f);
+    else kv_null(b, "line", &f);
+    kv_str(b, "trust", uw_trust_name(fr->trust), &f);
+    sb_putc(b, '}');
+}
+
+static void render_thread(strbuf *b, const an_thread_stack *t)
+{
+    bool f = true;
+    sb_putc(b, '{');
+    kv_u64(b, "index", t->index, &f);
+    kv_u64(b, "thread_id", t->tid, &f);
+    kv_str(b, "name", t->name, &f);
+    kv_bool(b, "exception_context", t->from_exception, &f);
+    kv_u64(b, "frame_count", t->total_frames, &f);
+    kv_str(b, "stop_reason", t->error[0] ? t->error : t->stop_reason[0] ? t->stop_reason : NULL, &f);
+    key(b, "frames", &f);
+    sb_putc(b, '[');
+    for (size_t k = 0; k < t->nframes; k++) {
+        if (k) sb_putc(b, ',');
+        render_frame(b, &t->frames[k]);
+    }
+    sb_puts(b, "]}");
+}
+
+static void render_crash(strbuf *b, const an_crash *c)
+{
+    if (!c->present) {
+        sb_puts(b, "null");
+        return;
+    }
+    bool f = true;
+    sb_putc(b, '{');
+    kv_hex(b, "code", c->code, &f);
+    kv_str(b, "class", c->class_name, &f);
+    kv_str(b, "bucket", c->bucket, &f);
+    kv_str(b, "chance", c->chance == AN_CHANCE_FIRST ? "first" : c->chance == AN_CHANCE_SECOND ? "second" : NULL, &f);
+    kv_str(b, "description", c->meaning, &f);
+    kv_u64(b, "thread_id", c->tid, &f);
+    if (c->is_av) {
+        kv_str(b, "access", c->av_access, &f);
+        kv_hex(b, "access_address", c->av_address, &f);
+    } else {
+        kv_null(b, "access", &f);
+        kv_null(b, "access_address", &f);
+    }
+    kv_str(b, "fast_fail", c->fast_fail, &f);
+    kv_str(b, "cpp_type", c->cpp_type[0] ? c->cpp_type : NULL, &f);
+    kv_bool(b, "managed", c->managed, &f);
+    kv_str(b, "instruction", c->instruction[0] ? c->instruction : NULL, &f);
+    key(b, "faulting_frame", &f);
+    if (c->stack.nframes) render_frame(b, &c->stack.frames[c->fault_frame]);
+    else sb_puts(b, "null");
+    key(b, "recursion", &f);
+    if (c->recursion) {
+        bool g = true;
+        sb_putc(b, '{');
+        kv_str(b, "functions", c->cycle_functions, &g);
+        kv_u64(b, "first_frame", c->cycle_start, &g);
+        kv_u64(b, "cycle_length", c->cycle_len, &g);
+        kv_u64(b, "repeats", c->cycle_repeats, &g);
+        sb_putc(b, '}');
+    } else {
+        sb_puts(b, "null");
+    }
+    sb_putc(b, '}');
+}
+
 void an_render_json(const an_summary *s, FILE *out)
 {
     strbuf b;
@@ -149,6 +237,16 @@ void an_render_json(const an_summary *s, FILE *out)
     } else {
         sb_puts(&b, "null");
     }
+
+    key(&b, "crash", &f0);
+    render_crash(&b, &s->crash);
+    key(&b, "threads", &f0);
+    sb_putc(&b, '[');
+    for (size_t i = 0; i < s->stacks.count; i++) {
+        if (i) sb_putc(&b, ',');
+        render_thread(&b, &s->stacks.threads[i]);
+    }
+    sb_putc(&b, ']');
 
     key(&b, "findings", &f0);
     sb_putc(&b, '[');

@@ -1,6 +1,7 @@
 /* The text report: findings first (DebugDiag's order, most severe first),
  * then the facts they rest on. */
 #include <inttypes.h>
+#include <string.h>
 #include <time.h>
 
 #include "analysis/analyze.h"
@@ -17,6 +18,68 @@ static void duration(int64_t s, char *buf, size_t n)
 {
     snprintf(buf, n, "%lld days %lld:%02lld:%02lld", (long long)(s / 86400), (long long)(s / 3600 % 24),
              (long long)(s / 60 % 60), (long long)(s % 60));
+}
+
+static const char *chance_name(an_chance c)
+{
+    return c == AN_CHANCE_FIRST ? "first chance" : c == AN_CHANCE_SECOND ? "second chance" : "not recorded in the dump";
+}
+
+static void render_frame(const an_frame *f, unsigned ptr_size, FILE *out)
+{
+    char name[700];
+    an_frame_name(f, ptr_size, name, sizeof name);
+    fprintf(out, "    %02zx %016" PRIx64 " %-60s", f->number, f->sp, name);
+    if (f->d.file[0] && f->d.line) fprintf(out, " [%s @ %u]", f->d.file, f->d.line);
+    fprintf(out, "  (%s)\n", uw_trust_name(f->trust));
+}
+
+/* The crash verdict: what !analyze -v concludes, in the report's words. */
+static void render_crash(const an_summary *s, FILE *out)
+{
+    const an_crash *c = &s->crash;
+    if (!c->present) return;
+    unsigned ps = s->arch && strcmp(s->arch, "x86") == 0 ? 4 : 8;
+    fprintf(out, "\nCrash analysis\n");
+    fprintf(out, "  Verdict       %s\n", c->meaning);
+    fprintf(out, "  Bucket        %s\n", c->bucket);
+    fprintf(out, "  Chance        %s\n", chance_name(c->chance));
+    if (c->fast_fail) fprintf(out, "  Fail fast     %s (%" PRIu64 ")\n", c->fast_fail, c->fast_fail_code);
+    if (c->cpp_type[0]) fprintf(out, "  C++ type      %s\n", c->cpp_type);
+    if (c->managed) fprintf(out, "  Managed       yes: the .NET exception object holds the type and message\n");
+    if (c->stack.nframes) {
+        const an_frame *f = &c->stack.frames[c->fault_frame];
+        fprintf(out, "  Frame         %s", c->fault_frame_name);
+        if (f->d.file[0] && f->d.line) fprintf(out, " [%s @ %u]", f->d.file, f->d.line);
+        fprintf(out, "\n");
+    }
+    if (c->instruction[0]) fprintf(out, "  Instruction   %s\n", c->instruction);
+    if (c->recursion)
+        fprintf(out, "  Recursion     %s, %zu times (of %zu frames)\n", c->cycle_functions, c->cycle_repeats,
+                c->stack.total_frames);
+    (void)ps;
+}
+
+/* Every thread's stack, the exception thread's from its exception context. */
+static void render_threads(const an_summary *s, FILE *out)
+{
+    unsigned ps = s->arch && strcmp(s->arch, "x86") == 0 ? 4 : 8;
+    fprintf(out, "\nThreads\n");
+    for (size_t i = 0; i < s->stacks.count; i++) {
+        const an_thread_stack *t = &s->stacks.threads[i];
+        fprintf(out, "  ~%zu  tid %u%s%s%s%s\n", t->index, t->tid, t->name ? " \"" : "", t->name ? t->name : "",
+                t->name ? "\"" : "", t->from_exception ? "  (exception context)" : "");
+        if (t->error[0]) {
+            fprintf(out, "    (no stack: %s)\n", t->error);
+            continue;
+        }
+        for (size_t k = 0; k < t->nframes; k++) {
+            if (k > 0 && t->frames[k].number != t->frames[k - 1].number + 1)
+                fprintf(out, "    ... %zu frames not shown\n", t->frames[k].number - t->frames[k - 1].number - 1);
+            render_frame(&t->frames[k], ps, out);
+        }
+        if (t->stop_reason[0]) fprintf(out, "    (walk stopped: %s)\n", t->stop_reason);
+    }
 }
 
 void an_render_text(const an_summary *s, FILE *out)
@@ -78,4 +141,6 @@ void an_render_text(const an_summary *s, FILE *out)
             fprintf(out, "  Parameter[%u]  %016" PRIx64 "\n", i, x->params[i]);
         if (x->description) fprintf(out, "  %s\n", x->description);
     }
+    render_crash(s, out);
+    render_threads(s, out);
 }

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void describe(cor_target *t, const uw_frame *f, bool caller, an_frame *out)
+static void describe(cor_target *t, const uw_frame *f, size_t number, an_frame *out)
 {
+    bool caller = number > 0;
     memset(out, 0, sizeof *out);
+    out->number = number;
     out->ip = f->regs.ip;
     out->sp = f->regs.sp;
     out->trust = f->trust;
@@ -56,10 +58,10 @@ int an_walk_thread(cor_target *t, size_t index, bool from_exception, an_thread_s
     /* Keep the innermost frames and the last few (the thread's start). */
     size_t tail = n < st.count ? (n >= 16 ? 8 : 0) : 0;
     for (size_t k = 0; k < n - tail; k++)
-        describe(t, &st.frames[k], k > 0, &out->frames[k]);
+        describe(t, &st.frames[k], k, &out->frames[k]);
     for (size_t k = 0; k < tail; k++) {
         size_t src = st.count - tail + k;
-        describe(t, &st.frames[src], true, &out->frames[n - tail + k]);
+        describe(t, &st.frames[src], src, &out->frames[n - tail + k]);
     }
     out->nframes = n;
     uw_stack_free(&st);

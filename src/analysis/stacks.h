@@ -13,6 +13,7 @@
 #include "unwind/unwind.h"
 
 typedef struct an_frame {
+    size_t number;       /* the frame's number in the full walk (kn's) */
     uint64_t ip, sp;
     uw_trust trust;
     const char *module;  /* module file name ("app.exe"), or NULL */

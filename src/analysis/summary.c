@@ -73,9 +73,15 @@ static void exception_finding(an_summary *s)
     const char *name = x->name ? x->name : "Unknown exception";
     char *title = fmt("%s (0x%08x)%s on thread %u", name, x->code, where, x->tid);
     const char *who = s->process_name ? s->process_name : "The process";
-    char *detail = x->description
-                       ? fmt("%s stopped on this exception when the dump was written. %s.", who, x->description)
-                       : fmt("%s stopped on this exception when the dump was written.", who);
+    const an_crash *c = &s->crash;
+    char *detail;
+    if (c->present && c->meaning[0])
+        detail = fmt("%s stopped on this exception when the dump was written. %s Bucket: %s.", who, c->meaning,
+                     c->bucket);
+    else if (x->description)
+        detail = fmt("%s stopped on this exception when the dump was written. %s.", who, x->description);
+    else
+        detail = fmt("%s stopped on this exception when the dump was written.", who);
     const char *rec;
     switch (x->code) {
     case 0xC0000005:
@@ -184,6 +190,7 @@ int an_summarize(cor_target *t, an_summary *s, cor_err *err)
         e->nparams = x->nparams;
         memcpy(e->params, x->params, sizeof e->params);
         e->description = describe_exception(e, t->ptr_size);
+        if (an_analyze_crash(t, &s->crash, err) != COR_OK) return COR_FAIL;
         exception_finding(s);
     } else {
         add_finding(s, AN_SEV_INFO, strdup("No exception record: this is a hang or on-demand dump"),
@@ -192,8 +199,8 @@ int an_summarize(cor_target *t, an_summary *s, cor_err *err)
                     strdup("Compare what every thread is waiting on (~*k); for a hang, take two or three dumps "
                            "a few seconds apart and look for threads that do not move."));
     }
+    if (an_walk_stacks(t, &s->stacks, err) != COR_OK) return COR_FAIL;
     qsort(s->findings, s->nfindings, sizeof *s->findings, cmp_finding);
-    (void)err;
     return COR_OK;
 }
 
@@ -206,6 +213,8 @@ void an_summary_free(an_summary *s)
     }
     free(s->findings);
     free(s->exception.description);
+    an_crash_free(&s->crash);
+    an_stacks_free(&s->stacks);
     free(s->command_line);
     memset(s, 0, sizeof *s);
 }

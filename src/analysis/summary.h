@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "analysis/crash.h"
+#include "analysis/stacks.h"
 #include "target/target.h"
 
 typedef enum { AN_SEV_ERROR, AN_SEV_WARNING, AN_SEV_INFO } an_severity;
@@ -68,6 +70,8 @@ typedef struct an_summary {
     size_t nthreads, nmodules;
     /* exception */
     an_exception exception;
+    an_crash crash;            /* the verdict (crash.present when there is an exception) */
+    an_stacks stacks;          /* every thread's stack */
     /* findings, most severe first */
     an_finding *findings;
     size_t nfindings;

@@ -15,7 +15,8 @@ static void usage(FILE *f)
 {
     fputs("usage: coroner [OPTIONS] DUMP                 interactive console (WinDbg syntax, 0:000> prompt)\n"
           "       coroner [OPTIONS] -c \"CMD; CMD\" DUMP    run console commands, print, exit (as cdb -c)\n"
-          "       coroner analyze [-y SYMPATH] DUMP [--format text|json]  automated crash/hang report\n"
+          "       coroner analyze [-y SYMPATH] [-i IMAGEPATH] DUMP [--format text|json]\n"
+          "                                        automated crash/hang report\n"
           "       coroner --help | --version\n"
           "\n"
           "options:\n"

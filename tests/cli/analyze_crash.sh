@@ -63,6 +63,72 @@ for f in "${COR_LAB:-/nonexistent}"/*.facts; do
 done
 if [ -n "${COR_LAB_REQUIRED:-}" ]; then [ "$checked" -ge 2 ] || fail "only $checked lab crash dumps"; fi
 
+# coroner analyze: the crash section and every thread's stack, in JSON
+# (docs/json.md) and text, against the same facts.
+for f in "${COR_LAB:-/nonexistent}"/*.facts; do
+    dump=${f%.facts}.dmp
+    bin=$(dirname "$f")/bin
+    imgs=()
+    [[ $dump == *_mp.dmp ]] && imgs=(-i "$bin;$(ls -d /usr/lib/*/wine/x86_64-windows | head -1)")
+    json=$("$COR_BIN" analyze -y "$bin" "${imgs[@]}" --format json "$dump") || fail "analyze --format json failed on $dump"
+    python3 - "$f" 3<<<"$json" <<'PY' || fail "analyze JSON disagrees with $f"
+import json, sys
+facts = dict(l.rstrip("\n").split("=", 1) for l in open(sys.argv[1]) if "=" in l)
+import os
+d = json.load(os.fdopen(3))
+threads = {t["thread_id"]: t for t in d["threads"]}
+assert len(d["threads"]) == d["process"]["threads"], "one stack per thread"
+exe = facts["exe"]
+for key, chain in facts.items():
+    if not key.startswith("stack."):
+        continue
+    role = key[6:]
+    tid = int(facts.get("tid." + role, facts.get("exception.tid")))
+    t = threads[tid]
+    fns = [f["function"] for f in t["frames"]]
+    want = chain.split(",")
+    k = 0
+    for fn in fns:
+        if k < len(want) and fn == want[k]:
+            k += 1
+    assert k == len(want), f"thread {tid}: {want} not in order in {fns}"
+    for fr in t["frames"]:
+        if fr["function"] in want:
+            assert fr["file"].endswith(".c") and fr["line"] > 0, fr
+    assert fns[-1] == "RtlUserThreadStart", f"thread {tid} ends at {fns[-1]}"
+    assert t["frames"][0]["trust"] == "context"
+    assert all(f["trust"] in ("cfi", "frame_pointer", "scan", "cfi_scan") for f in t["frames"][1:])
+    assert t["frame_count"] >= len(t["frames"])
+c = d["crash"]
+if "exception.code" in facts:
+    code = int(facts["exception.code"], 16)
+    assert int(c["code"], 16) == code
+    assert c["thread_id"] == int(facts["exception.tid"])
+    assert c["faulting_frame"]["function"] == facts["exception.func"], c["faulting_frame"]
+    assert c["bucket"].endswith("_%08x_%s!%s" % (code, exe, facts["exception.func"])), c["bucket"]
+    assert c["chance"] == facts["exception.chance"]
+    if "exception.access" in facts:
+        assert c["access"] == facts["exception.access"]
+        assert int(c["access_address"], 16) == int(facts["exception.target"], 16)
+    if "overflow.repeated" in facts:
+        assert c["recursion"]["functions"] == exe + "!" + facts["overflow.repeated"]
+        t = threads[int(facts["exception.tid"])]
+        assert t["frame_count"] > c["recursion"]["repeats"] >= 1000
+        assert t["frames"][-1]["frame"] == t["frame_count"] - 1
+else:
+    assert c is None
+PY
+    run analyze -y "$bin" "${imgs[@]}" "$dump"
+    has_line "$out" "Threads"
+    [ "$(count_re "$out" '^  ~[0-9]+  tid ')" = "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["threads"]))' <<<"$json")" ] ||
+        fail "text report: not one stack per thread"
+    code=$(fact exception.code "$f")
+    if [ -n "$code" ]; then
+        has_re "$out" "^  Bucket        $(class_of "$code")_${code#0x}_$(fact exe "$f")!$(fact exception.func "$f")\$"
+        has_line "$out" "  Chance        $(fact exception.chance "$f") chance"
+    fi
+done
+
 # A hang dump has no verdict to give.
 if [ -f "${COR_LAB:-/nonexistent}/hang_locks.dmp" ]; then
     run -c "!analyze -v" "$COR_LAB/hang_locks.dmp"

@@ -43,7 +43,7 @@ run "$dump" "$dump"
 expect_status 2
 run --help
 expect_status 0
-for opt in "-c" "-i IMAGEPATH" "-y SYMPATH" "-z DUMP" "analyze [-y SYMPATH] DUMP" "--version"; do has "$out" "$opt"; done
+for opt in "-c" "-i IMAGEPATH" "-y SYMPATH" "-z DUMP" "analyze [-y SYMPATH] [-i IMAGEPATH] DUMP" "--version"; do has "$out" "$opt"; done
 run -h
 expect_status 0
 run --version
