@@ -10,6 +10,7 @@ class_of() {
     case $1 in
     0xc0000005) echo ACCESS_VIOLATION ;;
     0xc00000fd) echo STACK_OVERFLOW ;;
+    0xe06d7363) echo CPP_EH_EXCEPTION ;;
     *) echo UNKNOWN ;;
     esac
 }
@@ -33,13 +34,20 @@ for f in "${COR_LAB:-/nonexistent}"/*.facts; do
     has_re "$out" '^FAULTING_SOURCE_FILE:  .*\.c$'
     has_re "$out" '^FAULTING_SOURCE_LINE_NUMBER:  [1-9][0-9]*$'
     # The faulting instruction, disassembled under FAULTING_IP.
-    has_re "$out" '^00000001`4[0-9a-f]{7} [0-9a-f]+ +[a-z]+ '
+    has_re "$out" '^[0-9a-f]{8}`[0-9a-f]{8} [0-9a-f]+ +[a-z]+( |$)'
     access=$(fact exception.access "$f")
     if [ -n "$access" ]; then
         target=$(fact exception.target "$f")
         up=$(tr a-z A-Z <<<"$access")
         has_line "$out" "$(printf '%s_ADDRESS:  %016x' "$up" "$target")"
         has_line "$out" "$(printf 'Attempt to %s to address %016x' "$access" "$target")"
+    fi
+    cpp=$(fact exception.cpp_type "$f")
+    if [ -n "$cpp" ]; then
+        # The thrown type, read from the ThrowInfo the exception points at.
+        has_line "$out" "CPP_EXCEPTION_TYPE:  $cpp"
+        has_line "$out" "EXCEPTION_DESCRIPTION:  A C++ exception of type $cpp was thrown and nothing caught it."
+        has_line "$out" "Magic: 19930520"
     fi
     rep=$(fact overflow.repeated "$f")
     if [ -n "$rep" ]; then
@@ -61,7 +69,7 @@ for f in "${COR_LAB:-/nonexistent}"/*.facts; do
     fi
     checked=$((checked + 1))
 done
-if [ -n "${COR_LAB_REQUIRED:-}" ]; then [ "$checked" -ge 2 ] || fail "only $checked lab crash dumps"; fi
+if [ -n "${COR_LAB_REQUIRED:-}" ]; then [ "$checked" -ge 3 ] || fail "only $checked lab crash dumps"; fi
 
 # coroner analyze: the crash section and every thread's stack, in JSON
 # (docs/json.md) and text, against the same facts.
@@ -107,6 +115,7 @@ if "exception.code" in facts:
     assert c["faulting_frame"]["function"] == facts["exception.func"], c["faulting_frame"]
     assert c["bucket"].endswith("_%08x_%s!%s" % (code, exe, facts["exception.func"])), c["bucket"]
     assert c["chance"] == facts["exception.chance"]
+    assert c["cpp_type"] == facts.get("exception.cpp_type"), c["cpp_type"]
     if "exception.access" in facts:
         assert c["access"] == facts["exception.access"]
         assert int(c["access_address"], 16) == int(facts["exception.target"], 16)

@@ -10,6 +10,7 @@
 #   bin/            the programs, each with its PDB (CodeView path = file name)
 #   wineprefix/     a 64-bit Wine prefix, made on first use
 #   crash_av.dmp         full-memory dump at the second-chance access violation
+#   cpp_throw.dmp        full-memory dump at a second-chance C++ exception (0xE06D7363)
 #   stack_overflow.dmp   full-memory dump at the first-chance stack overflow
 #   hang_locks.dmp       full-memory hang dump (deadlock, event, spin, sleep)
 #   w3wp_hang.dmp        full-memory hang dump of the IIS worker stand-in
@@ -58,10 +59,10 @@ MINGW_LIBDIR=$(find /usr/lib/gcc/x86_64-w64-mingw32 -mindepth 1 -maxdepth 1 -nam
 exec 9>"$OUT/.lock"
 flock 9
 
-SOURCES=(lab.h lab.c crash_av.c stack_overflow.c hang_locks.c w3wp.c w3tp.c webengine4.c
+SOURCES=(lab.h lab.c crash_av.c cpp_throw.c stack_overflow.c hang_locks.c w3wp.c w3tp.c webengine4.c
          capture.h capture.c capture_complete.c
          build-lab.sh verify-dump.py)
-DUMPS=(crash_av stack_overflow hang_locks w3wp_hang w3wp_hang_mp)
+DUMPS=(crash_av cpp_throw stack_overflow hang_locks w3wp_hang w3wp_hang_mp)
 
 stamp=$( (cd "$LAB_SRC" && sha256sum "${SOURCES[@]}"; clang --version | head -n 1;
           wine --version 2>/dev/null) | sha256sum | cut -d' ' -f1)
@@ -104,6 +105,7 @@ build() {       # build OUTPUT SOURCES... [-- LIBS...]
 cd "$LAB_SRC"
 build capture.exe capture.c capture_complete.c -ldbghelp -lntdll
 build crash_av.exe crash_av.c lab.c
+build cpp_throw.exe cpp_throw.c lab.c
 build stack_overflow.exe stack_overflow.c lab.c
 build hang_locks.exe hang_locks.c lab.c
 build w3tp.dll -shared w3tp.c "-Wl,--out-implib,$BIN/libw3tp.a"
@@ -178,6 +180,11 @@ say "dump crash_av (debugger, second-chance access violation)"
 wine_step crash_av.log "$CAPTURE" -e -ma -t 60 "$OUTW\\crash_av.dmp" -- "$(winpath "$BIN/crash_av.exe")"
 take crash_av crash_av
 echo "exception.chance=second" >> "$OUT/crash_av.facts"
+
+say "dump cpp_throw (debugger, second-chance C++ exception)"
+wine_step cpp_throw.log "$CAPTURE" -e -ma -t 60 "$OUTW\\cpp_throw.dmp" -- "$(winpath "$BIN/cpp_throw.exe")"
+take cpp_throw cpp_throw
+echo "exception.chance=second" >> "$OUT/cpp_throw.facts"
 
 # Wine cannot deliver a second-chance stack overflow (the unhandled-exception
 # path itself overflows and Wine kills the process), so dump at first chance.

@@ -218,7 +218,9 @@ def main():
                       info[1] == int(facts['exception.target'], 16),
                       'exception information %s' % [hex(x) for x in info])
             func = facts.get('exception.func')
-            if func and 'sym.' + func in facts:
+            # A software exception (a C++ throw) is raised inside
+            # RaiseException; exception.func is then the thrower, further up.
+            if func and 'sym.' + func in facts and 'exception.cpp_type' not in facts:
                 start = int(facts['sym.' + func], 16)
                 check(start <= address < start + 0x200,
                       'exception address %#x is not in %s (%#x)' % (address, func, start))
