@@ -41,6 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const bp_inline *in = &bp->inlines[f->first_inline + k];
             bp_inline_origin_name(bp, in->origin_id);
             bp_file_name(bp, in->call_file_id);
+            const bp_inline *chain[4];
+            for (uint32_t r = 0; r < in->nranges && r < 4; r++) {
+                uint32_t at = bp->inline_ranges[in->first_range + r].rva;
+                bp_find_inlines(bp, f, at, chain, 4);
+                bp_find_inlines(bp, f, at - 1, chain, 4);
+            }
         }
     }
     for (size_t i = 0; i < bp->npublics && i < 256; i++) probe(&s, bp, bp->publics[i].rva);

@@ -36,6 +36,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const pdb_function *f = pdb_function_at(p, i);
         sink += strlen(f->name);
         pdb_find_function(p, f->rva + f->size / 2);
+        if (i < 64) { /* inline sites: the module's cache is built by the first */
+            pdb_inline_frame fr[4];
+            size_t n;
+            pdb_find_inlines(p, f->rva + f->size / 2, fr, 4, &n, &e);
+            pdb_find_inlines(p, f->rva, fr, 4, &n, &e);
+        }
     }
     for (size_t i = 0; i < pdb_line_count(p); i++) {
         const pdb_line *l = pdb_line_at(p, i);

@@ -3,6 +3,7 @@
  * ChildEBP/RetAddr; calls inlined at a frame are printed above it as
  * WinDbg does, marked "(Inline Function)". */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,9 +30,10 @@ static int parse_k(const char *args, k_opts *o, cor_err *err)
     memset(o, 0, sizeof *o);
     o->count = DEFAULT_FRAMES;
     const char *p = args;
-    /* The dispatcher drops the space between "k" and its arguments, so
-     * "k 20" arrives as "20": options are letters, a count starts with a
-     * digit (WinDbg's own rule: options attach to k, the count does not). */
+    /* Options attach to k, the count does not (WinDbg's rule): the
+     * dispatcher keeps one blank before the arguments when there was one
+     * (CON_SPACED), so "k ffff" arrives as " ffff", a count, and "kf" as
+     * "f". An attached count must start with a digit ("k20"). */
     for (; *p && *p != ' ' && *p != '=' && !(p == args && *p >= '0' && *p <= '9'); p++) {
         switch (*p) {
         case 'b': o->args = true; break;
@@ -95,28 +97,30 @@ static void print_header(con_session *s, const k_opts *o)
         con_puts(s, "Child-SP          RetAddr           : Args to Child                                         "
                     "                  : Call Site\n");
     else
-        con_puts(s, "Child-SP          RetAddr           Call Site\n");
+        con_puts(s, "Child-SP          RetAddr               Call Site\n");
 }
 
-static void print_inline_rows(con_session *s, const k_opts *o, const frame_inline *in, size_t nin,
-                              size_t *number, uint64_t ip, const frame_desc *d)
+/* WinDbg's rows for calls inlined at a frame, innermost first as the stack
+ * reads, above the frame they were inlined into: no stack pointer or
+ * return address of their own, the frame's module, and the line each
+ * function is at. */
+static void print_inline_rows(con_session *s, const k_opts *o, const frame_inline *in, size_t nin, size_t *number,
+                              const frame_desc *d)
 {
     bool x86 = con_ptr_size(s) == 4;
-    /* Innermost first, as the stack reads. The module is the frame's. */
     for (size_t k = nin; k-- > 0;) {
         if (o->numbers) con_printf(s, "%02zx ", (*number)++);
         if (!o->compact) {
             if (o->sizes) con_puts(s, "          ");
             con_puts(s, x86 ? "(Inline) -------- " : "(Inline Function) --------`-------- ");
-            if (o->args) con_puts(s, x86 ? "-------- -------- -------- " : ": ");
-            if (o->args && !x86)
-                con_puts(s, "--------`-------- --------`-------- --------`-------- --------`-------- : ");
+            if (o->args && x86) con_puts(s, "-------- -------- -------- ");
+            else if (o->args) con_puts(s, ": --------`-------- --------`-------- --------`-------- --------`-------- : ");
+            else if (!x86) con_puts(s, "    ");
         }
         con_printf(s, "%s!%s", d->module != (size_t)-1 ? con_module_name(s, d->module) : "?", in[k].function);
-        if (!o->no_lines && in[k].line) con_printf(s, " [%s @ %u]", in[k].file, in[k].line);
+        if (!o->no_lines && in[k].file[0] && in[k].line) con_printf(s, " [%s @ %u]", in[k].file, in[k].line);
         con_puts(s, "\n");
     }
-    (void)ip;
 }
 
 /* Prints frames [first, first+count) of a walked stack. */
@@ -136,8 +140,14 @@ static void print_frames(con_session *s, const uw_stack *st, const k_opts *o, si
         }
         frame_desc d;
         target_describe(s->t, f->regs.ip, ret, &d);
-        /* The caller's line is the outermost inline call's site. */
-        print_inline_rows(s, o, in, nin, &number, f->regs.ip, &d);
+        print_inline_rows(s, o, in, nin, &number, &d);
+        /* With calls inlined here, the frame's own function is at the
+         * outermost call's site (a Breakpad line record, say, names the
+         * innermost function's line instead). */
+        if (nin) {
+            snprintf(d.file, sizeof d.file, "%s", in[0].call_file);
+            d.line = in[0].call_line;
+        }
         uint64_t retaddr = i + 1 < st->count ? st->frames[i + 1].regs.ip : 0;
         if (o->numbers) con_printf(s, "%02zx ", number);
         number++;
@@ -170,9 +180,6 @@ static void print_frames(con_session *s, const uw_stack *st, const k_opts *o, si
                     con_puts(s, "    ");
                 }
             }
-        }
-        if (nin && !o->compact && !o->no_lines) {
-            /* The physical frame's own line is the outermost call site. */
         }
         print_call_site(s, &d, f->regs.ip, o);
         if (o->verbose) con_printf(s, " (%s)", uw_trust_description(f->trust));

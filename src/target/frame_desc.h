@@ -27,15 +27,21 @@ typedef struct frame_desc {
  * of addr. */
 void target_describe(cor_target *t, uint64_t addr, bool is_return_address, frame_desc *out);
 
-/* One call inlined at an address, outermost first. */
+/* One call inlined at an address, outermost first. file:line is where
+ * execution is inside the inlined function (for all but the innermost,
+ * the call to the next one in); call_file:call_line is where its caller
+ * called it, so the physical frame's line is the outermost call site. */
 typedef struct frame_inline {
     char function[256];
-    char file[512];   /* where the inlined code's line is; "" when unknown */
-    uint32_t line;
+    char file[512];      /* "" when unknown */
+    uint32_t line;       /* 0 when unknown */
+    char call_file[512]; /* "" when unknown */
+    uint32_t call_line;  /* 0 when unknown */
 } frame_inline;
 
-/* The calls inlined at addr (from PDB inline sites), outermost first, up to
- * max; returns how many were written. 0 when none or no PDB is loaded. */
+/* The calls inlined at addr, outermost first, up to max; returns how many
+ * were written. From PDB inline sites (S_INLINESITE) or Breakpad INLINE
+ * records; 0 when none, or when the module's symbols have neither. */
 size_t target_inlines_at(cor_target *t, uint64_t addr, bool is_return_address, frame_inline *out, size_t max);
 
 #endif

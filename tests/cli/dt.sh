@@ -43,6 +43,19 @@ for cs in cs1 cs2; do
     has_line "$out" "$(printf '      +0x008 CriticalSection  : 0x%08x`%08x' $((addr >> 32)) $((addr & 0xffffffff)))"
     has_line "$out" "   +0x00c RecursionCount   : 0n1"
 done
+# -v describes each type as WinDbg's verbose mode does (lab.h: four
+# pointers; RTL_CRITICAL_SECTION: six members, 0x28 bytes on x64); -a2
+# lists the first two elements of lab_facts.name[64].
+run -y "$pdbdir" -c "dt -v hang_locks!lab_deadlock; dt -a2 hang_locks!lab_facts" "$dump"
+expect_status 0
+has_line "$out" "struct lab_deadlock, 4 elements, 0x20 bytes"
+has_line "$out" "   +0x000 first            : Ptr64 to struct _RTL_CRITICAL_SECTION, 6 elements, 0x28 bytes"
+has_line "$out" "   +0x018 b_has_second     : Ptr64 to Void"
+has_line "$out" "   +0x000 name             : [64] Char"
+has_line "$out" "    [00] Char"
+has_line "$out" "    [01] Char"
+lacks "$out" "[02]"
+
 run -y "$pdbdir" -c "dt -q hang_locks!lab_deadlock" "$dump"
 has "$out$err" "dt: unknown option '-q'"
 

@@ -5,7 +5,8 @@
  * construction. Skips (77) when clang or lld is missing. Also: the
  * annotation decoder on hand-made byte strings, and damaged copies of the
  * real PDB (annotations cut short, flipped, record lengths cut), which
- * must decode partially or not at all, never out of bounds. */
+ * must decode partially or not at all, never out of bounds; and the
+ * per-module cache (a second pass answers without rereading the PDB). */
 #include "test.h"
 
 #include <stdbool.h>
@@ -225,6 +226,70 @@ static void check_damaged(const uint8_t *pdb, size_t size, uint32_t start, uint3
     free(copy);
 }
 
+/* Bulk use: a module's sites are read once and kept in the pdb_file, so
+ * that a second pass over every address gives the same frames without
+ * reading the module stream again. Shown by scribbling over the PDB bytes
+ * (every inline site's annotations) after the first pass: the second pass
+ * must not notice, while a fresh open of the scribbled bytes does. */
+static void check_cached(const uint8_t *pdb, size_t size, uint32_t start, uint32_t fsize)
+{
+    uint8_t *copy = malloc(size);
+    if (!copy) return;
+    memcpy(copy, pdb, size);
+    pdb_file *p;
+    cor_err err;
+    CHECK(pdb_file_open_mem(copy, size, &p, &err) == COR_OK);
+    if (!p) {
+        free(copy);
+        return;
+    }
+    size_t nrva = fsize;
+    pdb_inline_frame(*first)[2] = calloc(nrva, sizeof *first);
+    size_t *counts = calloc(nrva, sizeof *counts);
+    for (uint32_t i = 0; first && counts && i < nrva; i++)
+        CHECK(pdb_find_inlines(p, start + i, first[i], 2, &counts[i], &err) == COR_OK);
+    const pdb_function *f = pdb_find_function(p, start);
+    CHECK(f && p->inline_mods && p->inline_mods[f->module].state == MOD_LOADED);
+    CHECK(p->ipi != NULL);
+
+    int sites = 0;
+    for (size_t i = 0; i + 20 <= size; i++) {
+        uint16_t reclen = le16(copy + i);
+        if (le16(copy + i + 2) != 0x114D || reclen < 18 || reclen > 64 || i + 2 + reclen > size) continue;
+        memset(copy + i + 16, 0xFF, reclen - 14u); /* bad encoding from the first byte */
+        sites++;
+    }
+    CHECK(sites >= 2);
+    size_t same = 0;
+    for (uint32_t i = 0; first && counts && i < nrva; i++) {
+        pdb_inline_frame fr[2];
+        size_t n = 99;
+        CHECK(pdb_find_inlines(p, start + i, fr, 2, &n, &err) == COR_OK);
+        bool eq = n == counts[i];
+        for (size_t k = 0; eq && k < n && k < 2; k++)
+            eq = !strcmp(fr[k].name, first[i][k].name) && fr[k].line == first[i][k].line &&
+                 fr[k].rva == first[i][k].rva && fr[k].size == first[i][k].size;
+        same += eq;
+    }
+    CHECK_EQ_U(same, nrva);
+    pdb_file_close(p);
+
+    /* The scribble does matter to a reader that has not cached. */
+    size_t frames = 0;
+    if (pdb_file_open_mem(copy, size, &p, &err) == COR_OK) {
+        for (uint32_t i = 0; i < nrva; i++) {
+            pdb_inline_frame fr[2];
+            size_t n = 0;
+            if (pdb_find_inlines(p, start + i, fr, 2, &n, &err) == COR_OK) frames += n;
+        }
+        pdb_file_close(p);
+    }
+    CHECK_EQ_U(frames, 0);
+    free(first);
+    free(counts);
+    free(copy);
+}
+
 static int test_built_pdb(void)
 {
     if (!have_tool("clang") || !(have_tool("ld.lld") || have_tool("lld"))) {
@@ -290,7 +355,10 @@ static int test_built_pdb(void)
         if (in && stat(pdbp, &st) == 0) {
             uint8_t *buf = malloc((size_t)st.st_size);
             if (buf && fread(buf, 1, (size_t)st.st_size, in) == (size_t)st.st_size)
+            {
                 check_damaged(buf, (size_t)st.st_size, start, size);
+                check_cached(buf, (size_t)st.st_size, start, size);
+            }
             free(buf);
         }
         if (in) fclose(in);

@@ -102,6 +102,43 @@ const char *bp_inline_origin_name(const bp_symbols *bp, uint32_t id)
     return lo < bp->norigins && bp->origins[lo].id == id ? bp->origins[lo].name : NULL;
 }
 
+/* Nesting deeper than this is not followed (dump_syms output stays far
+ * below it; a damaged file could claim any depth). */
+#define INLINE_MAX_DEPTH 64
+
+static bool inline_covers(const bp_symbols *bp, const bp_inline *in, uint32_t rva)
+{
+    if (in->first_range > bp->ninline_ranges || in->nranges > bp->ninline_ranges - in->first_range) return false;
+    for (uint32_t k = 0; k < in->nranges; k++) {
+        const bp_range *r = &bp->inline_ranges[in->first_range + k];
+        if (covers(r->rva, r->size, rva)) return true;
+    }
+    return false;
+}
+
+size_t bp_find_inlines(const bp_symbols *bp, const bp_func *f, uint32_t rva, const bp_inline **out, size_t max)
+{
+    if (!f || f->first_inline > bp->ninlines || f->ninlines > bp->ninlines - f->first_inline) return 0;
+    const bp_inline *in = bp->inlines + f->first_inline;
+    /* last[d]: the latest record seen at depth d, the parent of the next
+     * record at depth d + 1; chain[d]: the active record at depth d. */
+    size_t last[INLINE_MAX_DEPTH], chain[INLINE_MAX_DEPTH];
+    for (size_t d = 0; d < INLINE_MAX_DEPTH; d++) last[d] = chain[d] = SIZE_MAX;
+    size_t depth = 0; /* active records found */
+    for (size_t i = 0; i < f->ninlines; i++) {
+        uint32_t d = in[i].depth;
+        if (d >= INLINE_MAX_DEPTH) continue;
+        size_t parent = d ? last[d - 1] : SIZE_MAX;
+        last[d] = i;
+        /* Active when its parent is the innermost active record and its
+         * ranges hold the address. */
+        if (d != depth || (d && parent != chain[d - 1]) || !inline_covers(bp, &in[i], rva)) continue;
+        chain[depth++] = i;
+    }
+    for (size_t k = 0; k < depth && k < max; k++) out[k] = &in[chain[k]];
+    return depth;
+}
+
 /* How far back to look for an enclosing STACK WIN record when the nearest
  * one below an address has ended: Breakpad keeps them in a
  * ContainedRangeMap, so ranges may nest, but never deeply. */

@@ -149,6 +149,12 @@ const bp_public *bp_find_public(const bp_symbols *bp, uint32_t rva);
 /* FILE name by number, or NULL. */
 const char *bp_file_name(const bp_symbols *bp, uint32_t id);
 const char *bp_inline_origin_name(const bp_symbols *bp, uint32_t id);
+/* The INLINE records of f whose ranges hold rva, outermost first, into
+ * out[0..max); returns how many are active (which can exceed max: only max
+ * are written). A record's parent is the nearest record before it one
+ * nesting level up, as dump_syms writes them and Breakpad's resolver reads
+ * them; a record counts only inside its parent's chain. */
+size_t bp_find_inlines(const bp_symbols *bp, const bp_func *f, uint32_t rva, const bp_inline **out, size_t max);
 
 /* The STACK WIN record of that type covering rva (the innermost when they
  * nest), or NULL. */

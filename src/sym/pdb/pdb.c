@@ -769,6 +769,7 @@ int pdb_file_open(const char *path, pdb_file **out, cor_err *err)
 void pdb_file_close(pdb_file *p)
 {
     if (!p) return;
+    pdb_inline_free(p);
     msf_close(&p->msf);
     if (p->map) munmap(p->map, p->map_size);
     free(p->names);

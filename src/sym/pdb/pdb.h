@@ -209,6 +209,14 @@ typedef enum pdb_member_kind {
     PDB_MEMBER_BASE,       /* LF_BCLASS: type is the base class */
     PDB_MEMBER_VFPTR,      /* LF_VFUNCTAB */
     PDB_MEMBER_ENUMERATOR, /* LF_ENUMERATE: value */
+    /* LF_VBCLASS (a direct virtual base) or LF_IVBCLASS (indirect: a
+     * virtual base of a base): type is the base class. Where it lies is
+     * known only in an object: offset is that of the virtual base pointer
+     * (vbptr), value the index of the base's entry in the table it points
+     * to, an int32 displacement from the vbptr (MSVC ABI; LLVM
+     * MicrosoftCXXABI emitVBTableDefinition). Every virtual base of the
+     * complete object is listed, the indirect ones too. */
+    PDB_MEMBER_VBASE,
 } pdb_member_kind;
 
 typedef struct pdb_member {
@@ -217,6 +225,7 @@ typedef struct pdb_member {
     uint32_t type;
     uint64_t offset;
     uint64_t value;
+    bool indirect; /* PDB_MEMBER_VBASE from LF_IVBCLASS */
 } pdb_member;
 
 int pdb_types_open(pdb_file *p, pdb_types **out, cor_err *err);
@@ -237,9 +246,10 @@ uint32_t pdb_type_find(pdb_types *t, const char *name);
 uint32_t pdb_type_resolve(pdb_types *t, uint32_t ti);
 /* Modifiers dropped and forward references resolved. */
 uint32_t pdb_type_strip(pdb_types *t, uint32_t ti);
-/* Members of a struct, class or union (base classes, fields, the vtable
- * pointer; static members, methods and nested types skipped), or an
- * enum's enumerators, in declaration order. *out is malloc'd. */
+/* Members of a struct, class or union (base classes, virtual bases,
+ * fields, the vtable pointer; static members, methods and nested types
+ * skipped), or an enum's enumerators, in declaration order. *out is
+ * malloc'd. */
 int pdb_type_members(pdb_types *t, uint32_t ti, pdb_member **out, size_t *count, cor_err *err);
 /* WinDbg's name of a type: "Int4B", "Ptr64 Void", "[4] Int4B", "Point",
  * "Pos 0, 3 Bits". ptr_size sizes pointers whose record leaves it open. */
@@ -269,7 +279,10 @@ typedef struct pdb_inline_frame {
 /* The calls inlined at rva, outermost first, into out[0..max); *n gets
  * how many are active (which can exceed max: only max are written). No
  * inline sites, or no procedure at rva, is success with *n = 0. Damaged
- * annotations end that site's decoding where they break. */
+ * annotations end that site's decoding where they break. The first lookup
+ * in a module reads its sites (and the IPI stream, once) into the
+ * pdb_file; later ones read nothing, so walking many stacks stays cheap.
+ * A module whose stream is damaged fails every lookup in it. */
 int pdb_find_inlines(pdb_file *p, uint32_t rva, pdb_inline_frame *out, size_t max, size_t *n, cor_err *err);
 
 /* The pdb_file behind a PDB sym_source, or NULL for other sources. */

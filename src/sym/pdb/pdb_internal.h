@@ -98,6 +98,33 @@ typedef struct pdb_mod_index {
     int state;
 } pdb_mod_index;
 
+/* One module's inline sites (pdb_inline.c), read on the first inline
+ * lookup in one of its procedures. Offsets are into the module stream
+ * (S_INLINESITE names its enclosing record by offset) or into blob. */
+typedef struct pdb_inline_site {
+    uint32_t self, parent; /* this record's offset; pParent */
+    uint32_t inlinee;      /* IPI id */
+    uint32_t base_file, base_line; /* from DEBUG_S_INLINEELINES */
+    bool have_base;
+    uint32_t ann, ann_len; /* the binary annotations, in blob */
+} pdb_inline_site;
+
+typedef struct pdb_inline_proc {
+    uint32_t src_rva;      /* the procedure's start before OMAP */
+    uint32_t self;         /* its record's offset */
+    uint32_t first, count; /* its sites in pdb_inline_mod.sites, in stream order */
+} pdb_inline_proc;
+
+typedef struct pdb_inline_mod {
+    int state;             /* MOD_UNLOADED, MOD_LOADED, MOD_FAILED */
+    pdb_inline_proc *procs; /* only those with sites, by src_rva */
+    size_t nprocs;
+    pdb_inline_site *sites;
+    size_t nsites;
+    uint8_t *blob;         /* annotations, then the DEBUG_S_FILECHKSMS bytes */
+    uint32_t chk, chk_len; /* where those checksums are in blob */
+} pdb_inline_mod;
+
 /* A section contribution as an RVA range, for finding a module by address. */
 typedef struct pdb_code_range {
     uint32_t rva, size;
@@ -151,6 +178,12 @@ struct pdb_file {
     size_t nranges;
     bool ranges_built;
 
+    /* Inline sites per module (nmods entries, allocated on first use) and
+     * the IPI stream that names the inlinees, opened once. */
+    pdb_inline_mod *inline_mods;
+    struct pdb_types *ipi;
+    bool ipi_tried;
+
     /* The whole index, built on the first enumeration. */
     bool indexed;
     pdb_function *funcs;
@@ -189,6 +222,9 @@ typedef struct pdb_inline_hit {
  * before that still count. */
 bool pdb_inline_locate(const uint8_t *ann, size_t len, uint32_t base_line, uint32_t base_file, uint32_t target,
                        pdb_inline_hit *hit);
+
+/* Frees what pdb_find_inlines kept (pdb_file_close calls it). */
+void pdb_inline_free(pdb_file *p);
 
 /* (GNU statement expression, as gcc and clang accept.) Index of the last element whose rva is <= rva, or SIZE_MAX. */
 #define LAST_AT_OR_BEFORE(arr, n, key) LAST_AT_OR_BEFORE_BY(arr, n, key, rva)

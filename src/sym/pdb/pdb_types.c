@@ -489,7 +489,7 @@ int pdb_type_members(pdb_types *t, uint32_t ti, pdb_member **out, size_t *count,
         }
         fl = 0;
         while (rd_left(&c) >= 2) {
-            uint16_t leaf, attr, h;
+            uint16_t leaf, attr = 0, h;
             uint32_t type, x;
             uint64_t v;
             pdb_member m = { 0 };
@@ -515,10 +515,19 @@ int pdb_type_members(pdb_types *t, uint32_t ti, pdb_member **out, size_t *count,
                 if (push_member(&arr, &n, &cap, &m, err) != COR_OK) goto fail;
                 break;
             case LF_VBCLASS:
-            case LF_IVBCLASS:
-                ok = ok && rd_u16(&c, &attr) && rd_u32(&c, &type) && rd_u32(&c, &x) && rd_numeric(&c, &v) &&
-                     rd_numeric(&c, &v);
+            case LF_IVBCLASS: {
+                /* cvinfo.h lfVBClass: attr, base, vbptr type, then the
+                 * vbptr's offset and the base's vbtable index as numeric
+                 * leaves. */
+                uint64_t vbpoff, vbind;
+                ok = ok && rd_u16(&c, &attr) && rd_u32(&c, &type) && rd_u32(&c, &x) && rd_numeric(&c, &vbpoff) &&
+                     rd_numeric(&c, &vbind);
+                if (!ok) break;
+                m = (pdb_member){ .kind = PDB_MEMBER_VBASE, .name = "", .type = type, .offset = vbpoff,
+                                  .value = vbind, .indirect = leaf == LF_IVBCLASS };
+                if (push_member(&arr, &n, &cap, &m, err) != COR_OK) goto fail;
                 break;
+            }
             case LF_INDEX: /* the list continues in another record */
                 ok = ok && rd_u16(&c, &h) && rd_u32(&c, &x);
                 if (ok) fl = x;
