@@ -42,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pdb_find_inlines(p, f->rva + f->size / 2, fr, 4, &n, &e);
             pdb_find_inlines(p, f->rva, fr, 4, &n, &e);
         }
+        if (i < 16) { /* parameters: each call reads the module stream */
+            pdb_param pp[4];
+            size_t n;
+            char ft[64];
+            pdb_find_params(p, f->rva + f->size / 2, true, pp, 4, &n, ft, sizeof ft, &e);
+            pdb_find_params(p, f->rva, false, pp, 4, &n, NULL, 0, &e);
+        }
     }
     for (size_t i = 0; i < pdb_line_count(p); i++) {
         const pdb_line *l = pdb_line_at(p, i);

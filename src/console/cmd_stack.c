@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "console/con_internal.h"
+#include "sym/pdb/pdb.h"
+#include "sym/resolver.h"
 #include "target/frame_desc.h"
 #include "unwind/unwind.h"
 
@@ -62,16 +64,153 @@ static int parse_k(const char *args, k_opts *o, cor_err *err)
     return COR_OK;
 }
 
-/* "module!function+0x1a [file @ line]" as WinDbg prints a call site. */
-static void print_call_site(con_session *s, const frame_desc *d, uint64_t ip, const k_opts *o)
+/* Our register index and byte width for a CodeView register number, or
+ * false for registers a frame does not carry. */
+static bool cv_register(uint16_t cv, unsigned *idx, unsigned *width)
 {
+    /* AMD64 numbers RAX RBX RCX RDX RSI RDI RBP RSP; ours RAX RCX RDX RBX RSP RBP RSI RDI. */
+    static const unsigned amd64[8] = { REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_RSP };
+    if (cv >= PDB_CV_X86_EAX && cv < PDB_CV_X86_EAX + 8) {
+        *idx = cv - PDB_CV_X86_EAX; /* same order as ours */
+        *width = 4;
+    } else if (cv >= PDB_CV_AMD64_RAX && cv < PDB_CV_AMD64_RAX + 8) {
+        *idx = amd64[cv - PDB_CV_AMD64_RAX];
+        *width = 8;
+    } else if (cv >= PDB_CV_AMD64_R8 && cv < PDB_CV_AMD64_R8 + 8) {
+        *idx = REG_R8 + (cv - PDB_CV_AMD64_R8);
+        *width = 8;
+    } else if (cv >= PDB_CV_AMD64_R8D && cv < PDB_CV_AMD64_R8D + 8) {
+        *idx = REG_R8 + (cv - PDB_CV_AMD64_R8D);
+        *width = 4;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* One parameter's value as WinDbg's kp shows it: 0n decimal for signed
+ * integers, hex for the rest, "<value unavailable>" where the frame no
+ * longer holds it (a volatile register in a caller, say). */
+static void print_param_value(con_session *s, pdb_types *tpi, const pdb_param *pp, const uw_frame *f)
+{
+    unsigned ps = con_ptr_size(s);
+    uint64_t size = tpi ? pdb_type_size(tpi, pp->type, ps) : 0;
+    uint64_t v = 0;
+    unsigned idx, width;
+    if (size == 0 || size > 8 || pp->where == PDB_PARAM_UNAVAILABLE || !cv_register(pp->reg, &idx, &width) ||
+        !(f->valid & (1u << idx))) {
+        con_puts(s, "<value unavailable>");
+        return;
+    }
+    uint64_t r = f->regs.gpr[idx];
+    if (width == 4) r &= 0xffffffffu;
+    if (pp->where == PDB_PARAM_REGISTER) {
+        v = r;
+    } else {
+        uint8_t b[8] = { 0 };
+        if (as_read_partial(s->t->as, r + (uint64_t)(int64_t)pp->offset, b, (size_t)size) != size) {
+            con_puts(s, "<memory unavailable>");
+            return;
+        }
+        for (unsigned k = 0; k < size; k++) v |= (uint64_t)b[k] << (8 * k);
+    }
+    if (size < 8) v &= (1ull << (8 * size)) - 1;
+    pdb_type t;
+    uint32_t ti = pdb_type_strip(tpi, pp->type);
+    char a[24];
+    if (pdb_type_get(tpi, ti, &t) == COR_OK && t.kind == PDB_TYPE_POINTER) {
+        con_printf(s, "0x%s", con_fmt_addr(s, v, a));
+    } else if (pdb_type_get(tpi, ti, &t) == COR_OK && t.kind == PDB_TYPE_BASE && t.is_signed && !t.is_float) {
+        int64_t sv = size < 8 && (v >> (8 * size - 1)) & 1 ? (int64_t)(v | ~((1ull << (8 * size)) - 1)) : (int64_t)v;
+        con_printf(s, "0n%" PRId64, sv);
+    } else {
+        con_printf(s, "0x%" PRIx64, v);
+    }
+}
+
+/* A type in C syntax, as kp prints parameters ("int", "void *", "struct
+ * _RTL_CRITICAL_SECTION *"), where dt uses its own words ("Int4B"). */
+static void c_type_name(pdb_types *tpi, uint32_t ti, unsigned depth, char *buf, size_t size)
+{
+    static const struct { uint8_t code; const char *name; } simple[] = {
+        { 0x03, "void" }, { 0x10, "signed char" }, { 0x20, "unsigned char" }, { 0x68, "signed char" },
+        { 0x69, "unsigned char" }, { 0x70, "char" }, { 0x71, "wchar_t" }, { 0x7a, "char16_t" },
+        { 0x7b, "char32_t" }, { 0x7c, "char8_t" }, { 0x11, "short" }, { 0x21, "unsigned short" },
+        { 0x72, "short" }, { 0x73, "unsigned short" }, { 0x12, "long" }, { 0x22, "unsigned long" },
+        { 0x74, "int" }, { 0x75, "unsigned int" }, { 0x13, "__int64" }, { 0x23, "unsigned __int64" },
+        { 0x76, "__int64" }, { 0x77, "unsigned __int64" }, { 0x40, "float" }, { 0x41, "double" },
+        { 0x30, "bool" }, { 0x08, "HRESULT" },
+    };
+    buf[0] = 0;
+    if (depth > 8) return;
+    if (ti < 0x1000) {
+        const char *n = "?";
+        for (size_t k = 0; k < sizeof simple / sizeof simple[0]; k++)
+            if (simple[k].code == (ti & 0xff)) n = simple[k].name;
+        snprintf(buf, size, "%s%s", n, (ti >> 8) & 7 ? " *" : "");
+        return;
+    }
+    pdb_type t;
+    if (pdb_type_get(tpi, ti, &t) != COR_OK) {
+        snprintf(buf, size, "?");
+        return;
+    }
+    char inner[256];
+    switch (t.kind) {
+    case PDB_TYPE_POINTER:
+        c_type_name(tpi, t.elem, depth + 1, inner, sizeof inner);
+        snprintf(buf, size, "%.200s *", inner);
+        break;
+    case PDB_TYPE_MODIFIER:
+        c_type_name(tpi, t.elem, depth + 1, inner, sizeof inner);
+        snprintf(buf, size, "%s%.200s", t.modifiers & 1 ? "const " : "", inner);
+        break;
+    case PDB_TYPE_STRUCT: snprintf(buf, size, "struct %s", t.name); break;
+    case PDB_TYPE_CLASS: snprintf(buf, size, "class %s", t.name); break;
+    case PDB_TYPE_UNION: snprintf(buf, size, "union %s", t.name); break;
+    case PDB_TYPE_ENUM: snprintf(buf, size, "enum %s", t.name); break;
+    default: pdb_type_name(tpi, ti, 8, buf, size);
+    }
+}
+
+/* "(int value = 0n5, char * p = 0x...)" from the PDB's parameter records;
+ * nothing when the module has no PDB (WinDbg prints no list then either). */
+static void print_params(con_session *s, const frame_desc *d, const uw_frame *f, bool caller)
+{
+    if (d->module == (size_t)-1 || sym_module_load(s->t->syms, d->module) != SYM_STATE_LOADED) return;
+    pdb_file *p = pdb_source_file(sym_module_source(s->t->syms, d->module));
+    if (!p) return;
+    uint64_t at = f->regs.ip - (caller ? 1 : 0);
+    uint32_t rva = (uint32_t)(at - md_module_at(s->t->dump, d->module)->base);
+    pdb_param params[32];
+    size_t n = 0;
+    cor_err e;
+    if (pdb_find_params(p, rva, con_ptr_size(s) == 8, params, 32, &n, NULL, 0, &e) != COR_OK) return;
+    pdb_types *tpi = NULL;
+    if (pdb_types_open(p, &tpi, &e) != COR_OK) tpi = NULL;
+    con_puts(s, "(");
+    for (size_t k = 0; k < n && k < 32; k++) {
+        char tn[256] = "";
+        if (tpi) c_type_name(tpi, params[k].type, 0, tn, sizeof tn);
+        con_printf(s, "%s%s %s = ", k ? ", " : "", tn[0] ? tn : "?", params[k].name ? params[k].name : "?");
+        print_param_value(s, tpi, &params[k], f);
+    }
+    con_puts(s, ")");
+    pdb_types_close(tpi);
+}
+
+/* "module!function+0x1a [file @ line]" as WinDbg prints a call site; with
+ * kp, the parameters go between the function and the offset. */
+static void print_call_site(con_session *s, const frame_desc *d, const uw_frame *f, bool caller, const k_opts *o)
+{
+    uint64_t ip = f->regs.ip;
     if (d->module == (size_t)-1) {
         char b[24];
         con_printf(s, "%s", con_fmt_addr(s, ip, b));
     } else if (d->has_function) {
         con_printf(s, "%s!%s", con_module_name(s, d->module), d->function);
+        if (o->params) print_params(s, d, f, caller);
         if (d->function_offset) con_printf(s, "+0x%" PRIx64, d->function_offset);
-        if (o->params) con_puts(s, "()");
     } else if (d->module_offset) {
         con_printf(s, "%s+0x%" PRIx64, con_module_name(s, d->module), d->module_offset);
     } else {
@@ -181,7 +320,7 @@ static void print_frames(con_session *s, const uw_stack *st, const k_opts *o, si
                 }
             }
         }
-        print_call_site(s, &d, f->regs.ip, o);
+        print_call_site(s, &d, f, ret, o);
         if (o->verbose) con_printf(s, " (%s)", uw_trust_description(f->trust));
         con_puts(s, "\n");
     }

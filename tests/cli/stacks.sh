@@ -93,4 +93,22 @@ if [ -f "$f" ]; then
     lacks "$kl" " @ "
 fi
 
+# kp: parameters from the PDB's records. lab_level3_write_null(int value)
+# was called with the value it then writes (exception.value); its callers'
+# parameters lived in volatile registers, gone by the time of the crash.
+f=${COR_LAB}/crash_av.facts
+if [ -f "$f" ]; then
+    run -y "$COR_LAB/bin" -c ".ecxr; kp 3" "${f%.facts}.dmp"
+    has_re "$out" "crash_av!lab_level3_write_null\\(int value = 0n$(($(fact exception.value "$f")))\\)\\+0x[0-9a-f]+ \\["
+    has_re "$out" 'crash_av!lab_level2\(int value = <value unavailable>\)\+0x'
+fi
+f=${COR_LAB}/hang_locks.facts
+if [ -f "$f" ]; then
+    # A thread routine's LPVOID parameter, and no list for a module
+    # without a PDB (ntdll).
+    run -y "$COR_LAB/bin" -c "$(printf '~~[%x]s; kp' "$(fact tid.deadlock_a "$f")")" "${f%.facts}.dmp"
+    has_re "$out" 'hang_locks!lab_deadlock_a\(void \* arg = 0x[0-9a-f]{8}`[0-9a-f]{8}\)\+0x'
+    has_re "$out" ' ntdll!RtlEnterCriticalSection\+0x[0-9a-f]+$'
+fi
+
 finish

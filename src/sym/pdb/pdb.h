@@ -285,6 +285,45 @@ typedef struct pdb_inline_frame {
  * A module whose stream is damaged fails every lookup in it. */
 int pdb_find_inlines(pdb_file *p, uint32_t rva, pdb_inline_frame *out, size_t max, size_t *n, cor_err *err);
 
+/* ---- Parameters (pdb_params.c) ----------------------------------------
+ * A procedure's parameters and where each lives at an address: in a
+ * register, or in memory at register + offset. CodeView register numbers
+ * (cvconst.h CV_HREG_e) name the registers. */
+enum {
+    PDB_CV_X86_EAX = 17, /* EAX..EDI = 17..24 in EAX ECX EDX EBX ESP EBP ESI EDI order */
+    PDB_CV_X86_EBX = 20,
+    PDB_CV_X86_EBP = 22,
+    PDB_CV_X86_VFRAME = 30007, /* the x86 FPO "virtual frame": ESP-based */
+    PDB_CV_AMD64_RAX = 328,    /* RAX RBX RCX RDX RSI RDI RBP RSP = 328..335 */
+    PDB_CV_AMD64_RBP = 334,
+    PDB_CV_AMD64_RSP = 335,
+    PDB_CV_AMD64_R8 = 336,     /* R8..R15 = 336..343 */
+    PDB_CV_AMD64_R13 = 341,
+    PDB_CV_AMD64_R8D = 360,    /* R8D..R15D = 360..367 */
+};
+
+typedef enum pdb_param_where {
+    PDB_PARAM_UNAVAILABLE = 0, /* no location covers the address (optimised away) */
+    PDB_PARAM_REGISTER,        /* the value is register `reg` */
+    PDB_PARAM_MEMORY,          /* the value is at register `reg` + offset */
+} pdb_param_where;
+
+typedef struct pdb_param {
+    const char *name;
+    uint32_t type;             /* TPI index */
+    pdb_param_where where;
+    uint16_t reg;              /* CodeView register number */
+    int32_t offset;
+} pdb_param;
+
+/* The parameters of the procedure holding rva, in order, and their
+ * locations at rva, into out[0..max); *n gets how many there are (which can
+ * exceed max). x64 selects the register set of frame-relative records.
+ * func_type (may be NULL) gets the procedure type's name. No procedure at
+ * rva is success with *n = 0. */
+int pdb_find_params(pdb_file *p, uint32_t rva, bool x64, pdb_param *out, size_t max, size_t *n, char *func_type,
+                    size_t type_size, cor_err *err);
+
 /* The pdb_file behind a PDB sym_source, or NULL for other sources. */
 pdb_file *pdb_source_file(const sym_source *s);
 
