@@ -139,6 +139,105 @@ static void render_crash(strbuf *b, const an_crash *c)
     sb_putc(b, '}');
 }
 
+static void render_hang(strbuf *b, const an_summary *s, bool *f0)
+{
+    const an_waits *ws = &s->waits;
+    key(b, "locks", f0);
+    sb_putc(b, '[');
+    for (size_t i = 0; i < ws->locks.count; i++) {
+        const an_cs *c = &ws->locks.cs[i];
+        bool f = true;
+        if (i) sb_putc(b, ',');
+        sb_putc(b, '{');
+        kv_hex(b, "address", c->addr, &f);
+        kv_str(b, "symbol", c->symbol[0] ? c->symbol : NULL, &f);
+        kv_bool(b, "locked", c->locked, &f);
+        if (c->locked) kv_u64(b, "owner_thread_id", c->owner_tid, &f);
+        else kv_null(b, "owner_thread_id", &f);
+        key(b, "lock_count", &f);
+        sb_printf(b, "%d", c->lock_count);
+        key(b, "recursion_count", &f);
+        sb_printf(b, "%d", c->recursion_count);
+        kv_u64(b, "waiters", (uint64_t)c->waiters, &f);
+        key(b, "waiting_thread_ids", &f);
+        sb_putc(b, '[');
+        size_t n = 0;
+        for (size_t k = 0; k < ws->count; k++)
+            if (ws->waits[k].cs == c->addr) sb_printf(b, "%s%u", n++ ? "," : "", ws->waits[k].tid);
+        sb_putc(b, ']');
+        kv_hex(b, "debug_info", c->debug_info, &f);
+        kv_u64(b, "entry_count", c->entry_count, &f);
+        kv_u64(b, "contention_count", c->contention_count, &f);
+        kv_bool(b, "loader_lock", c->is_loader_lock, &f);
+        sb_putc(b, '}');
+    }
+    sb_putc(b, ']');
+
+    key(b, "waits", f0);
+    sb_putc(b, '[');
+    for (size_t i = 0; i < ws->count; i++) {
+        const an_wait *w = &ws->waits[i];
+        bool f = true;
+        if (i) sb_putc(b, ',');
+        sb_putc(b, '{');
+        kv_u64(b, "index", w->thread, &f);
+        kv_u64(b, "thread_id", w->tid, &f);
+        kv_str(b, "state", an_wait_kind_name(w->kind), &f);
+        kv_str(b, "wait_function", w->wait_function[0] ? w->wait_function : NULL, &f);
+        kv_str(b, "caller", w->caller[0] ? w->caller : NULL, &f);
+        if (w->cs) kv_hex(b, "critical_section", w->cs, &f);
+        else kv_null(b, "critical_section", &f);
+        if (w->owner_tid) kv_u64(b, "owner_thread_id", w->owner_tid, &f);
+        else kv_null(b, "owner_thread_id", &f);
+        key(b, "handles", &f);
+        sb_putc(b, '[');
+        for (size_t k = 0; k < w->nhandles; k++) {
+            bool g = true;
+            if (k) sb_putc(b, ',');
+            sb_putc(b, '{');
+            kv_hex(b, "handle", w->handles[k].handle, &g);
+            kv_str(b, "type", w->handles[k].type, &g);
+            kv_str(b, "name", w->handles[k].name, &g);
+            sb_putc(b, '}');
+        }
+        sb_putc(b, ']');
+        if (w->has_times) {
+            key(b, "cpu_seconds", &f);
+            sb_printf(b, "%.3f", w->cpu_100ns / 1e7);
+            key(b, "elapsed_seconds", &f);
+            sb_printf(b, "%.3f", w->elapsed_100ns / 1e7);
+        } else {
+            kv_null(b, "cpu_seconds", &f);
+            kv_null(b, "elapsed_seconds", &f);
+        }
+        sb_putc(b, '}');
+    }
+    sb_putc(b, ']');
+
+    key(b, "deadlocks", f0);
+    sb_putc(b, '[');
+    for (size_t d = 0; d < ws->ndeadlocks; d++) {
+        const an_deadlock *dl = &ws->deadlocks[d];
+        if (d) sb_putc(b, ',');
+        sb_puts(b, "{\"thread_ids\":[");
+        for (size_t k = 0; k < dl->n; k++) sb_printf(b, "%s%u", k ? "," : "", dl->tids[k]);
+        sb_puts(b, "],\"locks\":[");
+        for (size_t k = 0; k < dl->n; k++) {
+            const an_cs *c = an_locks_find(&ws->locks, dl->cs[k]);
+            bool g = true;
+            if (k) sb_putc(b, ',');
+            sb_putc(b, '{');
+            kv_hex(b, "address", dl->cs[k], &g);
+            kv_str(b, "symbol", c && c->symbol[0] ? c->symbol : NULL, &g);
+            kv_u64(b, "waiting_thread_id", dl->tids[k], &g);
+            kv_u64(b, "owner_thread_id", dl->tids[(k + 1) % dl->n], &g);
+            sb_putc(b, '}');
+        }
+        sb_puts(b, "]}");
+    }
+    sb_putc(b, ']');
+}
+
 void an_render_json(const an_summary *s, FILE *out)
 {
     strbuf b;
@@ -247,6 +346,8 @@ void an_render_json(const an_summary *s, FILE *out)
         render_thread(&b, &s->stacks.threads[i]);
     }
     sb_putc(&b, ']');
+
+    render_hang(&b, s, &f0);
 
     key(&b, "findings", &f0);
     sb_putc(&b, '[');

@@ -60,6 +60,71 @@ static void render_crash(const an_summary *s, FILE *out)
     (void)ps;
 }
 
+/* The lock table: every critical section found, locked ones first. */
+static void render_locks(const an_summary *s, FILE *out)
+{
+    const an_locks *l = &s->waits.locks;
+    if (!l->count) return;
+    fprintf(out, "\nLocks (%zu critical sections found, %zu examined)\n", l->count, l->scanned);
+    fprintf(out, "  %-18s %-40s %-8s %-10s %-9s %s\n", "Address", "Symbol", "State", "Owner", "Recursion",
+            "Waiting threads");
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < l->count; i++) {
+            const an_cs *c = &l->cs[i];
+            if (c->locked != (pass == 0)) continue;
+            char owner[32] = "-", waiting[256] = "";
+            if (c->locked) snprintf(owner, sizeof owner, "tid %" PRIu64, c->owner_tid);
+            size_t o = 0;
+            for (size_t k = 0; k < s->waits.count && o < sizeof waiting - 16; k++)
+                if (s->waits.waits[k].cs == c->addr)
+                    o += (size_t)snprintf(waiting + o, sizeof waiting - o, "%s%u", o ? ", " : "",
+                                          s->waits.waits[k].tid);
+            fprintf(out, "  %016" PRIx64 "   %-40s %-8s %-10s %-9d %s%s\n", c->addr, c->symbol[0] ? c->symbol : "-",
+                    c->locked ? "locked" : "free", owner, c->recursion_count, waiting[0] ? waiting : "-",
+                    c->is_loader_lock ? "  (loader lock)" : "");
+        }
+}
+
+/* What each thread waits on, and through lock owners, on whom. */
+static void render_waits(const an_summary *s, FILE *out)
+{
+    const an_waits *ws = &s->waits;
+    if (!ws->count) return;
+    fprintf(out, "\nWait chains\n");
+    for (size_t i = 0; i < ws->count; i++) {
+        const an_wait *w = &ws->waits[i];
+        fprintf(out, "  ~%zu tid %u: %s", w->thread, w->tid, an_wait_kind_text(w->kind));
+        if (w->wait_function[0]) fprintf(out, " (%s)", w->wait_function);
+        fprintf(out, "\n      at %s\n", w->caller[0] ? w->caller : "?");
+        for (size_t k = 0; k < w->nhandles; k++)
+            fprintf(out, "      handle 0x%" PRIx64 " %s%s%s\n", w->handles[k].handle,
+                    w->handles[k].type ? w->handles[k].type : "?", w->handles[k].name ? " " : "",
+                    w->handles[k].name ? w->handles[k].name : "");
+        if (w->has_times)
+            fprintf(out, "      CPU %.2f s\n", w->cpu_100ns / 1e7);
+        /* Follow the owners: ~1 -> cs -> ~2 -> cs -> ~1 (deadlock). */
+        const an_wait *cur = w, *seen[16];
+        size_t hops = 0;
+        while (cur && cur->cs && hops < 16) {
+            seen[hops] = cur;
+            const an_cs *c = an_locks_find(&ws->locks, cur->cs);
+            fprintf(out, "      -> %s owned by tid %u", c && c->symbol[0] ? c->symbol : "critical section",
+                    cur->owner_tid);
+            const an_wait *next = NULL;
+            for (size_t k = 0; k < ws->count; k++)
+                if (ws->waits[k].tid == cur->owner_tid) next = &ws->waits[k];
+            if (!next) { fprintf(out, " (not in the dump)\n"); break; }
+            if (next == w) { fprintf(out, " (~%zu): DEADLOCK\n", next->thread); break; }
+            bool loop = false;
+            for (size_t k = 0; k <= hops; k++) loop |= seen[k] == next;
+            if (loop) { fprintf(out, " (~%zu), in a deadlock\n", next->thread); break; }
+            fprintf(out, " (~%zu, %s)\n", next->thread, an_wait_kind_text(next->kind));
+            cur = next;
+            hops++;
+        }
+    }
+}
+
 /* Every thread's stack, the exception thread's from its exception context. */
 static void render_threads(const an_summary *s, FILE *out)
 {
@@ -142,5 +207,7 @@ void an_render_text(const an_summary *s, FILE *out)
         if (x->description) fprintf(out, "  %s\n", x->description);
     }
     render_crash(s, out);
+    render_locks(s, out);
+    render_waits(s, out);
     render_threads(s, out);
 }

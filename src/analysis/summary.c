@@ -20,8 +20,7 @@ const char *an_severity_name(an_severity s)
     return s == AN_SEV_ERROR ? "error" : s == AN_SEV_WARNING ? "warning" : "info";
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
+char *an_fmt(const char *f, ...)
 {
     strbuf b;
     sb_init(&b);
@@ -32,17 +31,21 @@ static char *fmt(const char *f, ...)
     return b.s ? b.s : strdup("");
 }
 
-static void add_finding(an_summary *s, an_severity sev, char *title, char *detail, char *rec)
+void an_add_finding(an_summary *s, an_severity sev, int rank, char *title, char *detail, char *rec)
 {
     an_finding *n = realloc(s->findings, (s->nfindings + 1) * sizeof *n);
     if (!n) { free(title); free(detail); free(rec); return; }
     s->findings = n;
-    s->findings[s->nfindings++] = (an_finding){ sev, title, detail, rec };
+    s->findings[s->nfindings] = (an_finding){ sev, title, detail, rec, rank, s->nfindings };
+    s->nfindings++;
 }
 
 static int cmp_finding(const void *a, const void *b)
 {
-    return (int)((const an_finding *)a)->severity - (int)((const an_finding *)b)->severity;
+    const an_finding *x = a, *y = b;
+    if (x->severity != y->severity) return (int)x->severity - (int)y->severity;
+    if (x->rank != y->rank) return x->rank - y->rank;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* The parameters of an access violation say what was attempted where
@@ -53,10 +56,10 @@ static char *describe_exception(const an_exception *x, unsigned ptr_size)
     if ((x->code == 0xC0000005 || x->code == 0xC0000006) && x->nparams >= 2) {
         const char *what = x->params[0] == 0 ? "read from" : x->params[0] == 1 ? "write to"
                          : x->params[0] == 8 ? "execute" : "access";
-        return fmt("Attempt to %s address %0*llx", what, w, (unsigned long long)x->params[1]);
+        return an_fmt("Attempt to %s address %0*llx", what, w, (unsigned long long)x->params[1]);
     }
     if (x->code == 0xC0000409 && x->nparams >= 1)
-        return fmt("Fail fast code %llu", (unsigned long long)x->params[0]);
+        return an_fmt("Fail fast code %llu", (unsigned long long)x->params[0]);
     return NULL;
 }
 
@@ -71,17 +74,17 @@ static void exception_finding(an_summary *s)
         snprintf(where, sizeof where, " in %s+0x%llx", x->module, (unsigned long long)x->module_offset);
     else snprintf(where, sizeof where, " at 0x%llx", (unsigned long long)x->address);
     const char *name = x->name ? x->name : "Unknown exception";
-    char *title = fmt("%s (0x%08x)%s on thread %u", name, x->code, where, x->tid);
+    char *title = an_fmt("%s (0x%08x)%s on thread %u", name, x->code, where, x->tid);
     const char *who = s->process_name ? s->process_name : "The process";
     const an_crash *c = &s->crash;
     char *detail;
     if (c->present && c->meaning[0])
-        detail = fmt("%s stopped on this exception when the dump was written. %s Bucket: %s.", who, c->meaning,
+        detail = an_fmt("%s stopped on this exception when the dump was written. %s Bucket: %s.", who, c->meaning,
                      c->bucket);
     else if (x->description)
-        detail = fmt("%s stopped on this exception when the dump was written. %s.", who, x->description);
+        detail = an_fmt("%s stopped on this exception when the dump was written. %s.", who, x->description);
     else
-        detail = fmt("%s stopped on this exception when the dump was written.", who);
+        detail = an_fmt("%s stopped on this exception when the dump was written.", who);
     const char *rec;
     switch (x->code) {
     case 0xC0000005:
@@ -108,7 +111,8 @@ static void exception_finding(an_summary *s)
     default:
         rec = "Examine the faulting thread's stack to see which code raised the exception.";
     }
-    add_finding(s, x->code == 0x80000003 ? AN_SEV_WARNING : AN_SEV_ERROR, title, detail, strdup(rec));
+    an_add_finding(s, x->code == 0x80000003 ? AN_SEV_WARNING : AN_SEV_ERROR, AN_RANK_EXCEPTION, title, detail,
+                   strdup(rec));
 }
 
 int an_summarize(cor_target *t, an_summary *s, cor_err *err)
@@ -193,13 +197,15 @@ int an_summarize(cor_target *t, an_summary *s, cor_err *err)
         if (an_analyze_crash(t, &s->crash, err) != COR_OK) return COR_FAIL;
         exception_finding(s);
     } else {
-        add_finding(s, AN_SEV_INFO, strdup("No exception record: this is a hang or on-demand dump"),
-                    fmt("The dump has no Exception stream, so it was written while the process was running "
+        an_add_finding(s, AN_SEV_INFO, AN_RANK_GENERAL, strdup("No exception record: this is a hang or on-demand dump"),
+                    an_fmt("The dump has no Exception stream, so it was written while the process was running "
                         "(%zu threads).", s->nthreads),
                     strdup("Compare what every thread is waiting on (~*k); for a hang, take two or three dumps "
                            "a few seconds apart and look for threads that do not move."));
     }
     if (an_walk_stacks(t, &s->stacks, err) != COR_OK) return COR_FAIL;
+    if (an_analyze_waits(t, &s->waits, err) != COR_OK) return COR_FAIL;
+    an_hang_findings(t, s);
     qsort(s->findings, s->nfindings, sizeof *s->findings, cmp_finding);
     return COR_OK;
 }
@@ -215,6 +221,7 @@ void an_summary_free(an_summary *s)
     free(s->exception.description);
     an_crash_free(&s->crash);
     an_stacks_free(&s->stacks);
+    an_waits_free(&s->waits);
     free(s->command_line);
     memset(s, 0, sizeof *s);
 }

@@ -8,6 +8,7 @@
 
 #include "analysis/crash.h"
 #include "analysis/stacks.h"
+#include "analysis/waits.h"
 #include "target/target.h"
 
 typedef enum { AN_SEV_ERROR, AN_SEV_WARNING, AN_SEV_INFO } an_severity;
@@ -17,7 +18,21 @@ typedef struct an_finding {
     char *title;
     char *detail;
     char *recommendation;
+    int rank;     /* within a severity, DebugDiag's order (an_rank); then as added */
+    size_t seq;
 } an_finding;
+
+/* DebugDiag's order of findings within one severity. */
+enum an_rank {
+    AN_RANK_EXCEPTION = 0,
+    AN_RANK_DEADLOCK,
+    AN_RANK_LOADER_LOCK,
+    AN_RANK_CONTENTION,   /* many threads blocked on one lock or resource */
+    AN_RANK_CPU,
+    AN_RANK_WAITS,
+    AN_RANK_PROCESS,      /* what the process is (IIS application pool...) */
+    AN_RANK_GENERAL,
+};
 
 typedef struct an_exception {
     uint32_t tid;
@@ -72,12 +87,19 @@ typedef struct an_summary {
     an_exception exception;
     an_crash crash;            /* the verdict (crash.present when there is an exception) */
     an_stacks stacks;          /* every thread's stack */
+    an_waits waits;            /* what each thread waits on, locks, deadlocks */
     /* findings, most severe first */
     an_finding *findings;
     size_t nfindings;
 } an_summary;
 
 int an_summarize(cor_target *t, an_summary *out, cor_err *err);
+/* Adds a finding (takes the strings; NULL detail or recommendation allowed). */
+void an_add_finding(an_summary *s, an_severity sev, int rank, char *title, char *detail, char *rec);
+/* Findings from the waits (hang.c): deadlocks, contention, CPU. */
+void an_hang_findings(cor_target *t, an_summary *s);
+/* printf into a new string ("" when out of memory). */
+char *an_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 void an_summary_free(an_summary *s);
 const char *an_severity_name(an_severity s);
 

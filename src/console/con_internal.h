@@ -116,6 +116,8 @@ int cmd_symfix(con_session *s, const char *name, const char *args, cor_err *err)
 int cmd_sym(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_k(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_locks(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_cs(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_analyze(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_frame(con_session *s, const char *name, const char *args, cor_err *err);
 /* Walks the current thread's stack (from a .ecxr/.cxr context when set). */

@@ -6,7 +6,7 @@
  *            -h "C:\inetpub\temp\apppools\CoronerPool\CoronerPool.config"
  *            -w "" -m 0 -t 20 -ta 0
  *
- * It loads the DLL named by -l and runs eight workers, each started through
+ * It loads the DLL named by -l and runs nine workers, each started through
  * w3tp.dll's w3tp_thread_pool_thread:
  *
  *   worker0  owns cs_session, blocked entering cs_cache      (lab_deadlock_a)
@@ -17,6 +17,7 @@
  *   worker5  waiting on the same event                       (lab_wait_named_event)
  *   worker6  in Sleep(INFINITE)                              (lab_sleep_forever)
  *   worker7  in Sleep(INFINITE)                              (lab_sleep_forever)
+ *   worker8  burning a CPU in a loop without calls           (lab_spin_cpu)
  *   main     waiting for the workers                         (lab_join_threads)
  *
  * Writes w3wp.facts and w3wp.ready and waits for ever.
@@ -25,7 +26,7 @@
 
 #include <string.h>
 
-#define W3WP_WORKERS 8
+#define W3WP_WORKERS 9
 #define W3WP_QUEUE_EVENT L"Local\\CoronerW3wpQueue"
 
 struct w3tp_work {
@@ -52,16 +53,17 @@ int main(int argc, char **argv)
     static const char *const funcs[W3WP_WORKERS] = {
         "lab_deadlock_a", "lab_deadlock_b", "lab_enter_cs_blocked", "lab_enter_cs_blocked",
         "lab_wait_named_event", "lab_wait_named_event", "lab_sleep_forever", "lab_sleep_forever",
+        "lab_spin_cpu",
     };
     static const char *const waits[W3WP_WORKERS] = {
         "critical_section", "critical_section", "critical_section", "critical_section",
-        "event", "event", "sleep", "sleep",
+        "event", "event", "sleep", "sleep", "spin",
     };
     struct lab_facts facts;
     struct lab_deadlock deadlock;
     struct lab_cs_wait convoy[2];
     struct lab_event_wait queue[2];
-    HANDLE threads[W3WP_WORKERS], queue_event, sleep_arrived[2];
+    HANDLE threads[W3WP_WORKERS], queue_event, sleep_arrived[2], spin_arrived;
     DWORD tids[W3WP_WORKERS];
     wchar_t names[W3WP_WORKERS][32];
     const char *apppool = arg_after(argc, argv, "-ap");
@@ -94,6 +96,7 @@ int main(int argc, char **argv)
         queue[i].arrived = lab_new_event();
         sleep_arrived[i] = lab_new_event();
     }
+    spin_arrived = lab_new_event();
     work[0] = (struct w3tp_work){ lab_deadlock_a, &deadlock };
     work[1] = (struct w3tp_work){ lab_deadlock_b, &deadlock };
     work[2] = (struct w3tp_work){ lab_enter_cs_blocked, &convoy[0] };
@@ -102,6 +105,7 @@ int main(int argc, char **argv)
     work[5] = (struct w3tp_work){ lab_wait_named_event, &queue[1] };
     work[6] = (struct w3tp_work){ lab_sleep_forever, sleep_arrived[0] };
     work[7] = (struct w3tp_work){ lab_sleep_forever, sleep_arrived[1] };
+    work[8] = (struct w3tp_work){ lab_spin_cpu, spin_arrived };
 
     /* The deadlock first, so that worker0 owns cs_session before the two
      * convoy threads queue on it. */
@@ -120,6 +124,7 @@ int main(int argc, char **argv)
         lab_wait_event(queue[i].arrived);
         lab_wait_event(sleep_arrived[i]);
     }
+    lab_wait_event(spin_arrived);
     Sleep(LAB_SETTLE_MS);
 
     lab_fact_str(&facts, "cmdline", GetCommandLineA());

@@ -770,6 +770,7 @@ void pdb_file_close(pdb_file *p)
 {
     if (!p) return;
     pdb_inline_free(p);
+    free(p->data);
     msf_close(&p->msf);
     if (p->map) munmap(p->map, p->map_size);
     free(p->names);

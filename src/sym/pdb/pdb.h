@@ -285,6 +285,19 @@ typedef struct pdb_inline_frame {
  * A module whose stream is damaged fails every lookup in it. */
 int pdb_find_inlines(pdb_file *p, uint32_t rva, pdb_inline_frame *out, size_t max, size_t *n, cor_err *err);
 
+/* ---- Data symbols (pdb_data.c) ---------------------------------------
+ * A global or static variable (S_GDATA32 / S_LDATA32), function-scope
+ * statics included, with its size from the type. */
+typedef struct pdb_data_sym {
+    const char *name;
+    uint32_t rva, size; /* size 0 when the type's size is unknown */
+    uint32_t type;      /* TPI index */
+    bool is_global;
+} pdb_data_sym;
+
+/* The variable whose bytes hold rva (a 0-sized one: exactly at rva), or NULL. */
+const pdb_data_sym *pdb_find_data(pdb_file *p, uint32_t rva);
+
 /* ---- Parameters (pdb_params.c) ----------------------------------------
  * A procedure's parameters and where each lives at an address: in a
  * register, or in memory at register + offset. CodeView register numbers

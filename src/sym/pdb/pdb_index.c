@@ -534,6 +534,15 @@ static bool src_lookup(void *self, uint32_t rva, sym_hit *out)
         return true;
     }
     const pdb_public *pub = pdb_find_public(p, rva);
+    /* A variable holding the address names it better than the nearest
+     * public below it (which for data is often unrelated). */
+    const pdb_data_sym *d = pdb_find_data(p, rva);
+    if (d && (!pub || pub->rva <= d->rva)) {
+        out->function = d->name;
+        out->func_rva = d->rva;
+        out->func_size = d->size;
+        return true;
+    }
     if (!pub) return false;
     out->function = pub->undecorated;
     out->func_rva = pub->rva;

@@ -184,6 +184,11 @@ struct pdb_file {
     struct pdb_types *ipi;
     bool ipi_tried;
 
+    /* Data symbols (pdb_data.c), read on the first pdb_find_data. */
+    struct pdb_data_sym *data;
+    size_t ndata;
+    bool data_built;
+
     /* The whole index, built on the first enumeration. */
     bool indexed;
     pdb_function *funcs;
