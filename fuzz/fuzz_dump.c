@@ -32,7 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const md_handle *h; const md_thread_info *ti; const md_memory_info *mi;
     const md_token *tk; const md_function_table *ft;
     size_t n;
-    md_handles(d, &h, &n, &err);
+    if (md_handles(d, &h, &n, &err) == COR_OK)
+        for (size_t i = 0; i < n; i++) {
+            md_handle_object_info oi[8];
+            md_handle_object_infos(d, &h[i], oi, 8);
+        }
     md_thread_infos(d, &ti, &n, &err);
     md_memory_infos(d, &mi, &n, &err);
     md_tokens(d, &tk, &n, &err);

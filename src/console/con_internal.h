@@ -118,6 +118,9 @@ int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_k(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_locks(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_cs(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_runaway(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_handle(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_address(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_analyze(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_frame(con_session *s, const char *name, const char *args, cor_err *err);
 /* Walks the current thread's stack (from a .ecxr/.cxr context when set). */

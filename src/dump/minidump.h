@@ -184,6 +184,27 @@ typedef struct md_handle {
     uint32_t object_info_rva; /* v2 only, 0 otherwise */
 } md_handle;
 
+/* MINIDUMP_HANDLE_OBJECT_INFORMATION_TYPE: what a HandleData v2
+ * descriptor's object information holds (the NtQuery*Information result
+ * for the object, as dbghelp stored it). */
+enum {
+    MD_HANDLE_INFO_NONE = 0,
+    MD_HANDLE_INFO_THREAD1 = 1,
+    MD_HANDLE_INFO_MUTANT1 = 2,    /* MUTANT_BASIC_INFORMATION */
+    MD_HANDLE_INFO_MUTANT2 = 3,    /* the owner's CLIENT_ID */
+    MD_HANDLE_INFO_PROCESS1 = 4,
+    MD_HANDLE_INFO_PROCESS2 = 5,
+    MD_HANDLE_INFO_EVENT1 = 6,     /* EVENT_BASIC_INFORMATION */
+    MD_HANDLE_INFO_SECTION1 = 7,
+    MD_HANDLE_INFO_SEMAPHORE1 = 8, /* SEMAPHORE_BASIC_INFORMATION */
+};
+
+/* One entry of a handle's object information chain. */
+typedef struct md_handle_object_info {
+    uint32_t type;  /* MD_HANDLE_INFO_* (other values kept as read) */
+    md_loc data;    /* the information's bytes in the file */
+} md_handle_object_info;
+
 typedef struct md_thread_info {
     uint32_t tid, dump_flags, dump_error, exit_status;
     uint64_t create_time, exit_time, kernel_time, user_time; /* FILETIME units (100 ns) */
@@ -281,6 +302,11 @@ const md_system_memory *md_get_system_memory(const md_dump *d); /* NULL if none 
  * same arrays. A malformed stream yields COR_FAIL with a message; an
  * absent one yields COR_OK and count 0. */
 int md_handles(md_dump *d, const md_handle **out, size_t *count, cor_err *err);
+/* The object information chain of a HandleData v2 descriptor
+ * (object_info_rva): up to max entries into out; returns how many. The
+ * chain ends at a zero RVA, at an entry that does not fit in the file, or
+ * after 64 entries (a loop). */
+size_t md_handle_object_infos(const md_dump *d, const md_handle *h, md_handle_object_info *out, size_t max);
 int md_thread_infos(md_dump *d, const md_thread_info **out, size_t *count, cor_err *err);
 const md_thread_info *md_thread_info_by_tid(md_dump *d, uint32_t tid);
 int md_memory_infos(md_dump *d, const md_memory_info **out, size_t *count, cor_err *err);
