@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analysis/summary.h"
 #include "core/text.h"
@@ -218,12 +219,60 @@ static void state_summary(an_summary *s)
     sb_free(&b);
 }
 
+/* IIS and ASP.NET request threads: those started by IIS's thread pool
+ * (w3tp.dll) or running the CLR's thread-pool workers. */
+static bool is_request_thread(const an_thread_stack *st)
+{
+    for (size_t k = 0; k < st->nframes; k++) {
+        const an_frame *f = &st->frames[k];
+        if (f->module && strcasecmp(f->module, "w3tp.dll") == 0)
+            return true;
+        if (f->d.has_function && (strstr(f->d.function, "ThreadpoolMgr::WorkerThreadStart") ||
+                                  strstr(f->d.function, "ThreadpoolMgr::intermediateThreadProc")))
+            return true;
+    }
+    return false;
+}
+
+/* The share of request threads blocked, and on what: what a hung web
+ * site's owner asks first. */
+static void worker_findings(an_summary *s)
+{
+    const an_waits *ws = &s->waits;
+    size_t workers = 0, blocked = 0;
+    size_t by_kind[AN_WAIT_UNKNOWN + 1] = { 0 };
+    for (size_t i = 0; i < s->stacks.count && i < ws->count; i++) {
+        if (!is_request_thread(&s->stacks.threads[i]))
+            continue;
+        workers++;
+        an_wait_kind k = ws->waits[i].kind;
+        by_kind[k]++;
+        if (k != AN_WAIT_RUNNING && k != AN_WAIT_IO_COMPLETION && k != AN_WAIT_UNKNOWN)
+            blocked++;
+    }
+    if (!workers)
+        return;
+    strbuf b;
+    sb_init(&b);
+    for (int k = 0; k <= AN_WAIT_UNKNOWN; k++)
+        if (by_kind[k])
+            sb_printf(&b, "%s%zu %s", b.len ? "; " : "", by_kind[k], an_wait_kind_text((an_wait_kind)k));
+    unsigned pct = (unsigned)(100 * blocked / workers);
+    an_add_finding(s, pct >= 50 ? AN_SEV_WARNING : AN_SEV_INFO, AN_RANK_CONTENTION,
+                   an_fmt("%zu of %zu request threads (%u%%) are blocked", blocked, workers, pct),
+                   an_fmt("Thread-pool worker threads (IIS w3tp or CLR): %s.", b.s ? b.s : ""),
+                   strdup("Requests queue once every worker is blocked: resolve the blocking above (deadlocks "
+                          "and lock owners first), then look at what the waiting threads expect to happen."));
+    sb_free(&b);
+}
+
 void an_hang_findings(cor_target *t, an_summary *s)
 {
     (void)t;
     deadlock_findings(s);
     contention_findings(s);
     handle_findings(s);
+    worker_findings(s);
     cpu_findings(s);
     state_summary(s);
 }

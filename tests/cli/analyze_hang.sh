@@ -77,6 +77,12 @@ cpu = [x for x in f if "using a CPU" in x["title"]]
 assert spinners and [("tid %d)" % t) in cpu[0]["title"] for t in spinners] == [True], cpu
 assert len(cpu) == 1, cpu
 assert any(ev in x["title"] for x in f), "no finding names the event"
+# IIS: the share of request (thread-pool) threads blocked.
+if "workers" in facts:
+    workers = facts["workers"].split(",")
+    blocked = sum(1 for i in range(len(workers)) if facts["wait.worker%d" % i] != "spin")
+    want = "%d of %d request threads" % (blocked, len(workers))
+    assert any(x["title"].startswith(want) for x in f), (want, [x["title"] for x in f])
 ranks = [x["title"] for x in f]
 assert ranks.index(cpu[0]["title"]) > 0
 PY
