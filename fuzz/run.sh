@@ -23,6 +23,21 @@ for target in "$build"/fuzz/fuzz_*; do
     name=$(basename "$target")
     case $name in
         fuzz_dump) dir=$(seed "$name" "$corpus_root"/*/*.dmp) ;;
+        # Dumps with stacks to walk: the corpus's and, when the lab is
+        # built, its dumps cut down to what their walks read (stack_seeds.py:
+        # stacks, unwind tables, code pages), which reach the x64 unwinder.
+        fuzz_unwind)
+            dir=$(seed "$name" "$corpus_root"/*/*.dmp)
+            lab=${COR_LAB:-$here/../build/lab}
+            if ls "$lab"/*.dmp >/dev/null 2>&1 && command -v python3 >/dev/null; then
+                python3 "$here/stack_seeds.py" "$dir" "$lab"/*.dmp >/dev/null 2>&1 || true
+            fi ;;
+        # The heap reader and IIS recognition follow pointers in process
+        # memory: dumps with a PEB, and the lab's small w3wp dump (-mp).
+        fuzz_heaps)
+            dir=$(seed "$name" "$corpus_root"/*/*.dmp)
+            lab=${COR_LAB:-$here/../build/lab}
+            if ls "$lab"/*_mp.dmp >/dev/null 2>&1; then seed "$name" "$lab"/*_mp.dmp >/dev/null; fi ;;
         fuzz_pe) dir=$(seed "$name" "$corpus_root"/*/*.dll "$corpus_root"/*/*.exe) ;;
         fuzz_pdb) dir=$(seed "$name" "$corpus_root"/*/*.pdb) ;;
         fuzz_breakpad) dir=$(seed "$name" "$corpus_root"/*/*.sym) ;;

@@ -14,7 +14,8 @@
 
 static dis_engine *engine(con_session *s, cor_err *err)
 {
-    if (!s->dis && dis_open(s->t->arch, &s->dis, err) != COR_OK) return NULL;
+    /* The effective machine's instruction set (.effmach closes the engine). */
+    if (!s->dis && dis_open(s->t->eff_arch, &s->dis, err) != COR_OK) return NULL;
     return s->dis;
 }
 

@@ -104,7 +104,10 @@ int cmd_ecxr(con_session *s, const char *name, const char *args, cor_err *err)
     /* WinDbg's words when there is no exception to switch to. */
     if (!e || !e->context.size) return cor_fail(err, "Unable to get exception context, HRESULT 0x8000FFFF");
     md_context c;
-    if (md_context_read(s->t->dump, e->context, s->t->arch, &c, err) != COR_OK)
+    /* An x86 CONTEXT in a 64-bit dump: a WoW64 writer recorded the 32-bit
+     * program's exception as it saw it. No AMD64 CONTEXT has that size. */
+    uint16_t arch = e->context.size == md_context_size(MD_ARCH_X86) ? MD_ARCH_X86 : s->t->arch;
+    if (md_context_read(s->t->dump, e->context, arch, &c, err) != COR_OK)
         return cor_wrap(err, "exception context");
     s->t->ctx_override = c;
     s->t->has_ctx_override = true;
@@ -127,12 +130,12 @@ int cmd_cxr(con_session *s, const char *name, const char *args, cor_err *err)
     const char *end;
     if (con_eval(s, args, &end, &addr, err) != COR_OK) return COR_FAIL;
     if (*end) return cor_fail(err, "Syntax error at '%s'", end);
-    size_t size = md_context_size(s->t->arch);
+    size_t size = md_context_size(s->t->eff_arch); /* an x86 CONTEXT in a WoW64 x86 view */
     uint8_t buf[0x4D0];
     if (!size || size > sizeof buf) return cor_fail(err, ".cxr is not supported for this architecture");
     if (as_read(s->t->as, addr, buf, size, err) != COR_OK) return cor_wrap(err, "CONTEXT record");
     md_context c;
-    if (md_context_decode(buf, size, s->t->arch, &c, err) != COR_OK) return cor_wrap(err, "CONTEXT record");
+    if (md_context_decode(buf, size, s->t->eff_arch, &c, err) != COR_OK) return cor_wrap(err, "CONTEXT record");
     s->t->ctx_override = c;
     s->t->has_ctx_override = true;
     s->cur_frame = 0;

@@ -109,9 +109,8 @@ int cmd_teb(con_session *s, const char *name, const char *args, cor_err *err)
 
 int con_teb_address(con_session *s, uint64_t *addr)
 {
-    const md_thread *th = md_thread_at(s->t->dump, s->t->cur_thread);
-    if (!th) return COR_FAIL;
-    *addr = th->teb;
+    if (!md_thread_at(s->t->dump, s->t->cur_thread)) return COR_FAIL;
+    *addr = target_thread_teb(s->t, s->t->cur_thread);
     return COR_OK;
 }
 
@@ -119,7 +118,8 @@ int con_peb_address(con_session *s, uint64_t *addr)
 {
     proc_teb t;
     cor_err err;
-    if (proc_read_teb(s->t, s->t->cur_thread, false, &t, &err) != COR_OK) return COR_FAIL;
+    /* The x86 view of a WoW64 dump has the 32-bit PEB. */
+    if (proc_read_teb(s->t, s->t->cur_thread, target_wow64_view(s->t), &t, &err) != COR_OK) return COR_FAIL;
     *addr = t.peb;
     return COR_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "dump/ntstatus.h"
 #include "dump/os_version.h"
+#include "disasm/disasm.h"
 
 /* MINIDUMP_TYPE bits (minidumpapiset.h). */
 static const char *const dump_flag_names[] = {
@@ -158,4 +159,44 @@ void con_print_banner(con_session *s)
         con_print_registers(s, &c);
         con_print_location(s, c.ip);
     }
+}
+
+/* WinDbg's names for the machines .effmach switches between. */
+static const char *effmach_name(uint16_t arch)
+{
+    switch (arch) {
+    case MD_ARCH_X86: return "x86 compatible (x86)";
+    case MD_ARCH_AMD64: return "x64 (AMD64)";
+    case MD_ARCH_ARM64: return "ARM 64-bit (AArch64) (ARM64)";
+    default: return md_arch_name(arch);
+    }
+}
+
+/* .effmach [x86|amd64|.]: the effective machine. On an AMD64 dump of a
+ * WoW64 process, x86 turns to the program's 32-bit side (the x86 contexts
+ * WoW64 saved, the 32-bit TEBs and stacks, x86 disassembly, 32-bit
+ * pointers), as WinDbg's .effmach x86 and !wow64exts.sw do; `.` goes back
+ * to the dump's own machine. */
+int cmd_effmach(con_session *s, const char *name, const char *args, cor_err *err)
+{
+    (void)name;
+    cor_target *t = s->t;
+    uint16_t arch = t->eff_arch;
+    if (*args) {
+        if (strcmp(args, ".") == 0) arch = t->arch;
+        else if (strcasecmp(args, "x86") == 0) arch = MD_ARCH_X86;
+        else if (strcasecmp(args, "amd64") == 0 || strcasecmp(args, "x64") == 0) arch = MD_ARCH_AMD64;
+        else if (strcasecmp(args, "arm64") == 0) arch = MD_ARCH_ARM64;
+        else return cor_fail(err, "Syntax error: .effmach [x86|amd64|arm64|.] ('%s' is not a machine)", args);
+        if (arch != t->eff_arch) {
+            if (target_set_effective_machine(t, arch, err) != COR_OK) return COR_FAIL;
+            /* What was decoded or selected for the other machine goes. */
+            dis_close(s->dis);
+            s->dis = NULL;
+            s->has_next_u = false;
+            s->cur_frame = 0;
+        }
+    }
+    con_printf(s, "Effective machine: %s\n", effmach_name(arch));
+    return COR_OK;
 }

@@ -28,8 +28,9 @@ static void print_thread(con_session *s, size_t i, bool verbose)
     const md_thread *th = md_thread_at(s->t->dump, i);
     char mark = i == s->t->cur_thread ? '.' : i == con_event_thread(s) ? '#' : ' ';
     char teb[24];
+    /* The effective machine's TEB: the 32-bit one in a WoW64 x86 view. */
     con_printf(s, "%c%3zu  Id: %x.%x Suspend: %u Teb: %s Unfrozen", mark, i, process_id(s), th->tid,
-               th->suspend_count, con_fmt_addr(s, th->teb, teb));
+               th->suspend_count, con_fmt_addr(s, target_thread_teb(s->t, i), teb));
     if (th->name) con_printf(s, " \"%s\"", th->name);
     con_puts(s, "\n");
     if (!verbose) return;

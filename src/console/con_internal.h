@@ -118,11 +118,13 @@ int cmd_dt(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_k(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_locks(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_cs(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_analyze(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_frame(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_effmach(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_runaway(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_handle(con_session *s, const char *name, const char *args, cor_err *err);
 int cmd_address(con_session *s, const char *name, const char *args, cor_err *err);
-int cmd_analyze(con_session *s, const char *name, const char *args, cor_err *err);
-int cmd_frame(con_session *s, const char *name, const char *args, cor_err *err);
+int cmd_heap(con_session *s, const char *name, const char *args, cor_err *err);
 /* Walks the current thread's stack (from a .ecxr/.cxr context when set). */
 struct uw_stack;
 int con_walk_current(con_session *s, struct uw_stack *st, cor_err *err);

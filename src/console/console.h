@@ -75,6 +75,10 @@ typedef int (*con_handler)(con_session *s, const char *name, const char *args, c
 enum {
     /* Options may follow the name without a space: lmvm, lmf, dd0x1000. */
     CON_ATTACHED = 1,
+    /* The handler's arguments keep one leading blank when blanks separated
+     * them from the name, so it can tell options attached to the name
+     * from a first argument: `kf` (frame sizes) against `k ffff` (a count). */
+    CON_SPACED = 2,
 };
 
 struct con_command {

@@ -26,9 +26,11 @@ static const con_command commands[] = {
     { "u", CON_ATTACHED, cmd_unassemble, "u [ADDR] [L COUNT]",
       "disassemble (8 instructions from the current instruction, or where the last u stopped)" },
     { "uf", 0, cmd_unassemble_function, "uf ADDR", "disassemble the whole function containing ADDR (needs symbols)" },
-    { "k", CON_ATTACHED, cmd_k, "k[b|n|v|p|L|c|f] [COUNT]",
+    { "k", CON_ATTACHED | CON_SPACED, cmd_k, "k[b|n|v|p|L|c|f] [COUNT]",
       "the current thread's stack (b: arguments, n: frame numbers, v: how each frame was found, L: no source lines)" },
     { ".frame", 0, cmd_frame, ".frame [/r] [N]", "show (and select) frame N of the current stack; /r: its registers" },
+    { ".effmach", 0, cmd_effmach, ".effmach [x86|amd64|.]",
+      "the effective machine; x86 on a 64-bit dump of a WoW64 process: its 32-bit registers, stacks, TEBs" },
     { "!locks", 0, cmd_locks, "!locks [-v]",
       "locked critical sections (-v: all found): owner, counts, and the threads waiting" },
     { "!cs", 0, cmd_cs, "!cs [ADDR]", "one critical section, decoded (no ADDR: all, as !locks -v)" },
@@ -42,6 +44,8 @@ static const con_command commands[] = {
       "the process's handles and a count per type (FLAGS f: access, counts, names, object details)" },
     { "!address", 0, cmd_address, "!address -summary | !address ADDR",
       "address-space usage (Image, Heap, Stack, TEB, PEB, Free...) by region count and size, or the region at ADDR" },
+    { "!heap", 0, cmd_heap, "!heap | !heap -s [HEAP]",
+      "the process's heaps (PEB list); -s: WinDbg's summary table (flags, reserved, committed, free, LFH) and segments" },
     { ".time", 0, cmd_time, ".time", "debug session time, process uptime, kernel and user time" },
     { ".dumpdebug", 0, cmd_dumpdebug, ".dumpdebug", "the dump's header and stream directory" },
     { "?", 0, cmd_evaluate, "? EXPR", "evaluate an expression" },
@@ -178,7 +182,9 @@ int con_run_command(con_session *s, const char *cmd)
     /* Arguments without trailing blanks, so handlers need not trim. */
     size_t alen = strlen(args);
     while (alen && (args[alen - 1] == ' ' || args[alen - 1] == '\t')) alen--;
-    char *a = strndup(args, alen);
+    bool spaced = (c->flags & CON_SPACED) && alen && args != cmd + name_len;
+    char *a = malloc(alen + 2);
+    if (a) snprintf(a, alen + 2, "%s%.*s", spaced ? " " : "", (int)alen, args);
     if (!a) {
         con_puts(s, "out of memory\n");
         return COR_FAIL;

@@ -26,18 +26,26 @@ void con_puts(con_session *s, const char *str)
     else fputs(str, s->out_fp);
 }
 
-unsigned con_ptr_size(const con_session *s) { return s->t->ptr_size == 4 ? 4 : 8; }
+/* The effective machine's (.effmach): 4 in the x86 view of a WoW64 dump. */
+unsigned con_ptr_size(const con_session *s) { return s->t->eff_ptr_size == 4 ? 4 : 8; }
+
+/* In the x86 view of a 64-bit dump, an address above 4 GB (a 64-bit
+ * module, the 64-bit stack) keeps the 64-bit form rather than being cut. */
+static bool fits_ptr(const con_session *s, uint64_t v)
+{
+    return con_ptr_size(s) == 4 && (s->t->ptr_size == 4 || v <= 0xFFFFFFFFu);
+}
 
 const char *con_fmt_addr(const con_session *s, uint64_t v, char *buf)
 {
-    if (con_ptr_size(s) == 4) snprintf(buf, 24, "%08" PRIx64, v & 0xFFFFFFFFu);
+    if (fits_ptr(s, v)) snprintf(buf, 24, "%08" PRIx64, v & 0xFFFFFFFFu);
     else snprintf(buf, 24, "%08" PRIx64 "`%08" PRIx64, v >> 32, v & 0xFFFFFFFFu);
     return buf;
 }
 
 const char *con_fmt_addr_plain(const con_session *s, uint64_t v, char *buf)
 {
-    if (con_ptr_size(s) == 4) snprintf(buf, 24, "%08" PRIx64, v & 0xFFFFFFFFu);
+    if (fits_ptr(s, v)) snprintf(buf, 24, "%08" PRIx64, v & 0xFFFFFFFFu);
     else snprintf(buf, 24, "%016" PRIx64, v);
     return buf;
 }
@@ -296,7 +304,9 @@ bool con_quit_requested(const con_session *s) { return s->quit; }
 
 const char *con_prompt(con_session *s)
 {
-    snprintf(s->prompt, sizeof s->prompt, "0:%03zu> ", md_thread_count(s->t->dump) ? s->t->cur_thread : 0);
+    /* WinDbg names a machine other than the dump's own: 0:000:x86> */
+    snprintf(s->prompt, sizeof s->prompt, "0:%03zu%s> ", md_thread_count(s->t->dump) ? s->t->cur_thread : 0,
+             target_wow64_view(s->t) ? ":x86" : "");
     return s->prompt;
 }
 

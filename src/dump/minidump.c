@@ -207,8 +207,10 @@ static int parse_streams(md_dump *d, cor_err *err)
         case MD_STREAM_MISC_INFO: rc = md_parse_misc_info(d, s, err); break;
         case MD_STREAM_THREAD_LIST: rc = md_parse_thread_list(d, s, false, err); break;
         case MD_STREAM_THREAD_EX_LIST:
-            /* ThreadList wins when both exist; ThreadExList alone is rare (IA64 era). */
-            if (!d->nthreads) rc = md_parse_thread_list(d, s, true, err);
+            /* ThreadList wins when both exist, even when it lists no
+             * thread (the list is allocated then); ThreadExList alone is
+             * rare (IA64 era). */
+            if (!d->threads) rc = md_parse_thread_list(d, s, true, err);
             break;
         case MD_STREAM_THREAD_NAMES: rc = md_parse_thread_names(d, s, err); break;
         case MD_STREAM_MODULE_LIST: rc = md_parse_module_list(d, s, err); break;

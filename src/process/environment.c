@@ -7,6 +7,7 @@
 
 #include "core/cursor.h"
 #include "core/text.h"
+#include "target/wow64.h"
 
 typedef struct teb_layout {
     uint32_t exception_list, stack_base, stack_limit, sub_system_tib, fiber_data, arbitrary_user_pointer, self,
@@ -36,22 +37,12 @@ typedef struct params_layout {
 static const params_layout params32 = { 0x08, 0x24, 0x30, 0x38, 0x40, 0x48, 0x70, 0x78, 0x290 };
 static const params_layout params64 = { 0x08, 0x38, 0x50, 0x60, 0x70, 0x80, 0xB0, 0xC0, 0x3F0 };
 
-/* A WoW64 thread's 32-bit TEB sits two pages above its 64-bit TEB. */
-#define WOW64_TEB32_OFFSET 0x2000
 /* RTL_USER_PROC_PARAMS_NORMALIZED: string buffers are absolute pointers. */
 #define PARAMS_NORMALIZED 0x1
 /* Environment blocks are rarely over a few KB; the cap bounds a bad size. */
 #define MAX_ENVIRONMENT (1u << 20)
 
-bool proc_is_wow64(cor_target *t)
-{
-    if (t->arch != MD_ARCH_AMD64) return false;
-    for (size_t i = 0; i < md_module_count(t->dump); i++) {
-        const char *n = md_module_at(t->dump, i)->name;
-        if (strcasecmp(n, "wow64cpu.dll") == 0 || strcasecmp(n, "wow64.dll") == 0) return true;
-    }
-    return false;
-}
+bool proc_is_wow64(cor_target *t) { return target_is_wow64(t); }
 
 static int rd_ptr(cor_target *t, uint64_t addr, unsigned ps, uint64_t *v)
 {

@@ -8,6 +8,7 @@
 #include "pe/pe_files.h"
 #include "sym/resolver.h"
 #include "target/symbol_loaders.h"
+#include "target/wow64.h"
 
 int target_open(const char *path, cor_target **out, cor_err *err)
 {
@@ -25,6 +26,8 @@ int target_open(const char *path, cor_target **out, cor_err *err)
     }
     t->arch = md_dump_arch(t->dump);
     t->ptr_size = md_arch_ptr_size(t->arch);
+    t->eff_arch = t->arch;
+    t->eff_ptr_size = t->ptr_size;
     t->cur_thread = target_default_thread(t);
     *out = t;
     return COR_OK;
@@ -89,11 +92,36 @@ char *target_env_symbol_path(void)
     return s;
 }
 
+int target_set_effective_machine(cor_target *t, uint16_t arch, cor_err *err)
+{
+    if (arch != t->arch && !(arch == MD_ARCH_X86 && t->arch == MD_ARCH_AMD64))
+        return cor_fail(err, "%s is not a machine of this %s target", md_arch_name(arch), md_arch_name(t->arch));
+    /* An AMD64 process has an x86 side only under WoW64. */
+    if (arch != t->arch && !target_is_wow64(t))
+        return cor_fail(err, "x86 is not a machine of this target: not a 32-bit process under WoW64 "
+                             "(no wow64.dll or wow64cpu.dll loaded)");
+    if (arch != t->eff_arch) t->has_ctx_override = false;
+    t->eff_arch = arch;
+    t->eff_ptr_size = md_arch_ptr_size(arch);
+    return COR_OK;
+}
+
+bool target_wow64_view(const cor_target *t) { return t->eff_arch != t->arch; }
+
 int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err)
 {
     const md_thread *th = md_thread_at(t->dump, i);
     if (!th) return cor_fail(err, "no thread %zu", i);
+    if (target_wow64_view(t)) return target_wow64_context(t, i, out, err);
     return md_context_read(t->dump, th->context, t->arch, out, err);
+}
+
+uint64_t target_thread_teb(cor_target *t, size_t i)
+{
+    const md_thread *th = md_thread_at(t->dump, i);
+    if (!th) return 0;
+    uint64_t teb32 = target_wow64_view(t) ? target_wow64_teb32(t, i) : 0;
+    return teb32 ? teb32 : th->teb;
 }
 
 int target_current_context(cor_target *t, md_context *out, cor_err *err)

@@ -17,8 +17,13 @@ typedef struct cor_target {
     char *path;          /* the dump file as given */
     md_dump *dump;
     as_space *as;
-    uint16_t arch;       /* MD_ARCH_* of thread contexts (effective machine) */
-    unsigned ptr_size;   /* 4 or 8 */
+    uint16_t arch;       /* MD_ARCH_* of the dump's thread contexts (its machine) */
+    unsigned ptr_size;   /* 4 or 8, of arch */
+    /* The effective machine (.effmach): arch, or MD_ARCH_X86 on an AMD64
+     * dump for a WoW64 process's 32-bit side (target/wow64.h). Thread
+     * contexts, stacks, TEBs, disassembly and pointer widths follow it. */
+    uint16_t eff_arch;
+    unsigned eff_ptr_size;
     size_t cur_thread;   /* index into the thread list (WinDbg's ~Ns) */
     /* Register context override set by .ecxr/.cxr; cleared by changing thread. */
     bool has_ctx_override;
@@ -30,6 +35,7 @@ typedef struct cor_target {
     bool sym_loose;      /* .reload /i: accept PDBs whose GUID or age differ */
     char *image_path;    /* the image search path those come from, or NULL */
     struct uw_walker *walker; /* the stack walker, made on first use */
+    uint16_t walker_arch;     /* the machine it walks (contexts' arch) */
 } cor_target;
 
 int target_open(const char *path, cor_target **out, cor_err *err);
@@ -49,8 +55,19 @@ int target_set_symbol_path(cor_target *t, const char *path, cor_err *err);
  * string, or NULL when neither is set. */
 char *target_env_symbol_path(void);
 
-/* The register context of thread index i as the dump recorded it. */
+/* Sets the effective machine: the dump's own (arch), or MD_ARCH_X86 on an
+ * AMD64 dump (WoW64). A .ecxr/.cxr context is dropped: it belongs to the
+ * other machine. */
+int target_set_effective_machine(cor_target *t, uint16_t arch, cor_err *err);
+/* True when the effective machine is the 32-bit view of an AMD64 dump. */
+bool target_wow64_view(const cor_target *t);
+
+/* The register context of thread index i on the effective machine: as the
+ * dump recorded it, or in the WoW64 view the x86 context WoW64 saved. */
 int target_thread_context(cor_target *t, size_t i, md_context *out, cor_err *err);
+/* Thread i's TEB on the effective machine (the 32-bit TEB in the WoW64
+ * view, when the dump holds it; else the thread list's TEB). */
+uint64_t target_thread_teb(cor_target *t, size_t i);
 /* The current thread's context, honouring a .ecxr/.cxr override. */
 int target_current_context(cor_target *t, md_context *out, cor_err *err);
 /* Index of the thread with this TID, or (size_t)-1. */

@@ -73,8 +73,10 @@ int uw_walk(uw_walker *w, const md_context *ctx, uint64_t stack_lo, uint64_t sta
             cor_err *err);
 void uw_stack_free(uw_stack *s);
 
-/* The stack bounds of thread i: its captured stack memory, widened to the
- * TEB's StackLimit/StackBase when those are readable. */
+/* The stack bounds of thread i on the dump's own machine: its captured
+ * stack memory, widened to the thread list's TEB's StackLimit/StackBase
+ * when those are readable. (A WoW64 thread's 32-bit stack is bounded by its
+ * 32-bit TEB instead: target/wow64.h.) */
 void uw_thread_stack_bounds(md_dump *d, as_space *as, size_t thread, uint64_t *lo, uint64_t *hi);
 
 #endif

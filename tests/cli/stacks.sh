@@ -93,6 +93,30 @@ if [ -f "$f" ]; then
     lacks "$kl" " @ "
 fi
 
+# A count after a blank is a count even when it reads like options:
+# "k ffff" is 0xffff frames (the whole recursion), "kf 3" is frame sizes.
+f=${COR_LAB}/stack_overflow.facts
+if [ -f "$f" ]; then
+    run -y "$COR_LAB/bin" -c "k; k ffff; kf 3" "${f%.facts}.dmp"
+    k20=$(sed -n '/> k$/,/> k ffff$/p' <<<"$out")
+    kall=$(sed -n '/> k ffff$/,/> kf 3$/p' <<<"$out")
+    kf3=$(sed -n '/> kf 3$/,$p' <<<"$out")
+    [ "$(count_re "$k20" '^[0-9a-f]{8}`[0-9a-f]{8} ')" = 20 ] || fail "k does not show 20 frames"
+    [ "$(count_re "$kall" '^[0-9a-f]{8}`[0-9a-f]{8} ')" -gt 1000 ] || fail "k ffff does not show the whole recursion"
+    lacks "$kall" "Memory"
+    has_line "$kf3" "  Memory  Child-SP          RetAddr               Call Site"
+    [ "$(count_re "$kf3" '^ +[0-9a-f]* +[0-9a-f]{8}`[0-9a-f]{8} ')" = 3 ] || fail "kf 3 does not show 3 sized frames"
+    tail -n 3 <<<"$kall" | grep -q 'ntdll!RtlUserThreadStart' || fail "k ffff does not reach the thread start"
+    # A 64-bit process has no x86 side: .effmach x86 is refused (Wine's
+    # 32-bit TEBs beside the 64-bit ones must not pass for WoW64), and
+    # .effmach keeps the dump's own machine.
+    run -c ".effmach x86; .effmach; r rip" "${f%.facts}.dmp"
+    has "$out" "x86 is not a machine of this target: not a 32-bit process under WoW64"
+    has_line "$out" "Effective machine: x64 (AMD64)"
+    has_re "$out" '^0:000> r rip$'
+    has_re "$out" '^rip=[0-9a-f]{16}$'
+fi
+
 # kp: parameters from the PDB's records. lab_level3_write_null(int value)
 # was called with the value it then writes (exception.value); its callers'
 # parameters lived in volatile registers, gone by the time of the crash.

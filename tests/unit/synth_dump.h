@@ -16,7 +16,7 @@ typedef struct synth {
     int nstreams;
 } synth;
 
-static void synth_reserve(synth *s, size_t n)
+static inline void synth_reserve(synth *s, size_t n)
 {
     if (s->len + n <= s->cap) return;
     while (s->cap < s->len + n) s->cap = s->cap ? s->cap * 2 : 4096;
@@ -24,7 +24,7 @@ static void synth_reserve(synth *s, size_t n)
 }
 
 /* Appends bytes; returns their RVA. */
-static uint32_t synth_put(synth *s, const void *p, size_t n)
+static inline uint32_t synth_put(synth *s, const void *p, size_t n)
 {
     synth_reserve(s, n);
     uint32_t rva = (uint32_t)s->len;
@@ -34,12 +34,12 @@ static uint32_t synth_put(synth *s, const void *p, size_t n)
     return rva;
 }
 
-static void synth_w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void synth_w32(uint8_t *p, uint32_t v) { synth_w16(p, (uint16_t)v); synth_w16(p + 2, (uint16_t)(v >> 16)); }
-static void synth_w64(uint8_t *p, uint64_t v) { synth_w32(p, (uint32_t)v); synth_w32(p + 4, (uint32_t)(v >> 32)); }
+static inline void synth_w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void synth_w32(uint8_t *p, uint32_t v) { synth_w16(p, (uint16_t)v); synth_w16(p + 2, (uint16_t)(v >> 16)); }
+static inline void synth_w64(uint8_t *p, uint64_t v) { synth_w32(p, (uint32_t)v); synth_w32(p + 4, (uint32_t)(v >> 32)); }
 
 /* A MINIDUMP_STRING from ASCII; returns its RVA. */
-static uint32_t synth_string(synth *s, const char *a)
+static inline uint32_t synth_string(synth *s, const char *a)
 {
     size_t n = strlen(a);
     uint8_t *tmp = calloc(1, 4 + 2 * n + 2);
@@ -50,7 +50,7 @@ static uint32_t synth_string(synth *s, const char *a)
     return rva;
 }
 
-static void synth_begin(synth *s, int nstreams)
+static inline void synth_begin(synth *s, int nstreams)
 {
     memset(s, 0, sizeof *s);
     synth_put(s, NULL, 32 + 12 * (size_t)nstreams);
@@ -60,7 +60,7 @@ static void synth_begin(synth *s, int nstreams)
     synth_w32(s->buf + 12, 32);
 }
 
-static void synth_stream(synth *s, uint32_t type, uint32_t rva, uint32_t size)
+static inline void synth_stream(synth *s, uint32_t type, uint32_t rva, uint32_t size)
 {
     uint8_t *e = s->buf + 32 + 12 * s->nstreams++;
     synth_w32(e, type);

@@ -8,6 +8,7 @@
 #include "dump/context.h"
 #include "dump/minidump.h"
 #include "mem/address_space.h"
+#include "synth_dump.h"
 #include "test.h"
 
 /* Value after "key=" in a manifest note, up to ';' or ' ' (static buffer). */
@@ -359,8 +360,34 @@ static void truncation_tests(void)
     }
 }
 
+/* An empty ThreadList beside a ThreadExList: ThreadList wins, with no
+ * threads, and the ThreadExList is not parsed over it (fuzz_unwind found
+ * the first list leaked when it was; ASan's leak check sees it again). */
+static void thread_list_precedence_tests(void)
+{
+    synth s;
+    synth_begin(&s, 2);
+    uint8_t empty[4] = { 0 };
+    uint32_t r1 = synth_put(&s, empty, sizeof empty);
+    synth_stream(&s, 3, r1, sizeof empty);   /* ThreadListStream, 0 threads */
+    uint8_t ex[4 + 64] = { 0 };
+    synth_w32(ex, 1);
+    synth_w32(ex + 4, 0x1234);
+    uint32_t r2 = synth_put(&s, ex, sizeof ex);
+    synth_stream(&s, 8, r2, sizeof ex);      /* ThreadExListStream, 1 thread */
+    md_dump *d;
+    cor_err err;
+    CHECK(md_open_mem(s.buf, s.len, &d, &err) == COR_OK);
+    if (d) {
+        CHECK_EQ_U(md_thread_count(d), 0);
+        md_close(d);
+    }
+    free(s.buf);
+}
+
 int main(void)
 {
+    thread_list_precedence_tests();
     manifest_tests();
     minidump2_tests();
     padding_tests();
