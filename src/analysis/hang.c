@@ -258,12 +258,39 @@ static void worker_findings(an_summary *s)
         if (by_kind[k])
             sb_printf(&b, "%s%zu %s", b.len ? "; " : "", by_kind[k], an_wait_kind_text((an_wait_kind)k));
     unsigned pct = (unsigned)(100 * blocked / workers);
+    const char *pool = s->iis.is_w3wp && s->iis.app_pool ? s->iis.app_pool : NULL;
     an_add_finding(s, pct >= 50 ? AN_SEV_WARNING : AN_SEV_INFO, AN_RANK_CONTENTION,
-                   an_fmt("%zu of %zu request threads (%u%%) are blocked", blocked, workers, pct),
+                   an_fmt("%zu of %zu request threads (%u%%) are blocked%s%s%s", blocked, workers, pct,
+                          pool ? " in application pool \"" : "", pool ? pool : "", pool ? "\"" : ""),
                    an_fmt("Thread-pool worker threads (IIS w3tp or CLR): %s.", b.s ? b.s : ""),
                    strdup("Requests queue once every worker is blocked: resolve the blocking above (deadlocks "
                           "and lock owners first), then look at what the waiting threads expect to happen."));
     sb_free(&b);
+}
+
+/* What the process is: an IIS worker, for which application pool, running
+ * which runtimes; DebugDiag opens its IIS reports with this. */
+static void iis_finding(an_summary *s)
+{
+    const an_iis *i = &s->iis;
+    if (!i->is_w3wp)
+        return;
+    strbuf rt;
+    sb_init(&rt);
+    for (size_t k = 0; k < i->nruntimes; k++) {
+        const an_iis_runtime *r = &i->runtimes[k];
+        sb_printf(&rt, "%s%s (%s%s%s)", k ? ", " : "", r->module, r->what,
+                  r->product_version[0] || r->has_version ? " " : "",
+                  r->product_version[0] ? r->product_version : r->has_version ? r->version : "");
+    }
+    an_add_finding(s, AN_SEV_INFO, AN_RANK_PROCESS,
+                   an_fmt("IIS worker process for application pool \"%s\"", i->app_pool ? i->app_pool : "?"),
+                   an_fmt("CLR version %s; configuration %s; %s. Hosted runtimes: %s.",
+                          i->clr_version ? (*i->clr_version ? i->clr_version : "none (No Managed Code)") : "not given",
+                          i->config_path ? i->config_path : "not given", i->hosting ? i->hosting : "no web runtime found",
+                          rt.s ? rt.s : "none"),
+                   NULL);
+    sb_free(&rt);
 }
 
 void an_hang_findings(cor_target *t, an_summary *s)
@@ -274,5 +301,6 @@ void an_hang_findings(cor_target *t, an_summary *s)
     handle_findings(s);
     worker_findings(s);
     cpu_findings(s);
+    iis_finding(s);
     state_summary(s);
 }

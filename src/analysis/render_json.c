@@ -139,8 +139,42 @@ static void render_crash(strbuf *b, const an_crash *c)
     sb_putc(b, '}');
 }
 
+static void render_iis(strbuf *b, const an_iis *i)
+{
+    if (!i->is_w3wp && !i->nruntimes) {
+        sb_puts(b, "null");
+        return;
+    }
+    bool f = true;
+    sb_putc(b, '{');
+    kv_bool(b, "w3wp", i->is_w3wp, &f);
+    kv_str(b, "app_pool", i->app_pool, &f);
+    kv_str(b, "clr_version", i->clr_version, &f);
+    kv_str(b, "config_path", i->config_path, &f);
+    kv_str(b, "pipeline_dll", i->pipeline_dll, &f);
+    kv_str(b, "hosting", i->hosting, &f);
+    key(b, "runtimes", &f);
+    sb_putc(b, '[');
+    for (size_t k = 0; k < i->nruntimes; k++) {
+        const an_iis_runtime *r = &i->runtimes[k];
+        bool g = true;
+        if (k) sb_putc(b, ',');
+        sb_putc(b, '{');
+        kv_str(b, "module", r->module, &g);
+        kv_str(b, "what", r->what, &g);
+        kv_str(b, "path", r->path, &g);
+        kv_hex(b, "base", r->base, &g);
+        kv_str(b, "version", r->has_version ? r->version : NULL, &g);
+        kv_str(b, "product_version", r->product_version[0] ? r->product_version : NULL, &g);
+        sb_putc(b, '}');
+    }
+    sb_puts(b, "]}");
+}
+
 static void render_hang(strbuf *b, const an_summary *s, bool *f0)
 {
+    key(b, "iis", f0);
+    render_iis(b, &s->iis);
     const an_waits *ws = &s->waits;
     key(b, "locks", f0);
     sb_putc(b, '[');

@@ -60,6 +60,26 @@ static void render_crash(const an_summary *s, FILE *out)
     (void)ps;
 }
 
+/* IIS: the worker's application pool and what it hosts. */
+static void render_iis(const an_summary *s, FILE *out)
+{
+    const an_iis *i = &s->iis;
+    if (!i->is_w3wp && !i->nruntimes) return;
+    fprintf(out, "\nIIS\n");
+    if (i->is_w3wp) {
+        fprintf(out, "  App pool      %s\n", i->app_pool ? i->app_pool : "(not on the command line)");
+        fprintf(out, "  CLR version   %s\n",
+                i->clr_version ? (*i->clr_version ? i->clr_version : "none (No Managed Code)") : "(not given)");
+        if (i->config_path) fprintf(out, "  Config        %s\n", i->config_path);
+    }
+    if (i->hosting) fprintf(out, "  Hosting       %s\n", i->hosting);
+    for (size_t k = 0; k < i->nruntimes; k++) {
+        const an_iis_runtime *r = &i->runtimes[k];
+        fprintf(out, "  Runtime       %-32s %s%s%s\n", r->module, r->what, r->has_version ? ", " : "",
+                r->has_version ? r->version : "");
+    }
+}
+
 /* The lock table: every critical section found, locked ones first. */
 static void render_locks(const an_summary *s, FILE *out)
 {
@@ -207,6 +227,7 @@ void an_render_text(const an_summary *s, FILE *out)
         if (x->description) fprintf(out, "  %s\n", x->description);
     }
     render_crash(s, out);
+    render_iis(s, out);
     render_locks(s, out);
     render_waits(s, out);
     render_threads(s, out);

@@ -205,6 +205,7 @@ int an_summarize(cor_target *t, an_summary *s, cor_err *err)
     }
     if (an_walk_stacks(t, &s->stacks, err) != COR_OK) return COR_FAIL;
     if (an_analyze_waits(t, &s->waits, err) != COR_OK) return COR_FAIL;
+    if (an_iis_inspect(t, &s->iis, err) != COR_OK) return COR_FAIL;
     an_hang_findings(t, s);
     qsort(s->findings, s->nfindings, sizeof *s->findings, cmp_finding);
     return COR_OK;
@@ -222,6 +223,7 @@ void an_summary_free(an_summary *s)
     an_crash_free(&s->crash);
     an_stacks_free(&s->stacks);
     an_waits_free(&s->waits);
+    an_iis_free(&s->iis);
     free(s->command_line);
     memset(s, 0, sizeof *s);
 }

@@ -8,6 +8,7 @@
 
 #include "analysis/crash.h"
 #include "analysis/stacks.h"
+#include "analysis/iis.h"
 #include "analysis/waits.h"
 #include "target/target.h"
 
@@ -88,6 +89,7 @@ typedef struct an_summary {
     an_crash crash;            /* the verdict (crash.present when there is an exception) */
     an_stacks stacks;          /* every thread's stack */
     an_waits waits;            /* what each thread waits on, locks, deadlocks */
+    an_iis iis;                /* IIS worker process facts (iis.is_w3wp) and hosted runtimes */
     /* findings, most severe first */
     an_finding *findings;
     size_t nfindings;

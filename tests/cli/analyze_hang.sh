@@ -83,6 +83,15 @@ if "workers" in facts:
     blocked = sum(1 for i in range(len(workers)) if facts["wait.worker%d" % i] != "spin")
     want = "%d of %d request threads" % (blocked, len(workers))
     assert any(x["title"].startswith(want) for x in f), (want, [x["title"] for x in f])
+# IIS: the worker's application pool and CLR version from its command line.
+if "apppool" in facts:
+    assert d["iis"]["w3wp"] and d["iis"]["app_pool"] == facts["apppool"], d["iis"]
+    assert d["iis"]["clr_version"] == facts["clr_version"]
+    assert any(x["title"] == 'IIS worker process for application pool "%s"' % facts["apppool"] for x in f)
+    mods = [r["module"] for r in d["iis"]["runtimes"]]
+    assert facts["module.engine"] in mods and facts["module.threadpool"] in mods, mods
+else:
+    assert d["iis"] is None or not d["iis"]["w3wp"]
 ranks = [x["title"] for x in f]
 assert ranks.index(cpu[0]["title"]) > 0
 PY
@@ -91,6 +100,8 @@ PY
     has_re "$out" '^  \[error\] Deadlock: threads ~[0-9]+ \(tid [0-9]+\) and ~[0-9]+ \(tid [0-9]+\) wait for each other'
     has_re "$out" ': DEADLOCK$'
     has_line "$out" "Locks (3 critical sections found, 3 examined)"
+    pool=$(fact apppool "$f")
+    [ -n "$pool" ] && has_line "$out" "  App pool      $pool"
     # !locks: both locks, locked, with their owners and waiters; !cs; ln.
     for key in $(grep -oE '^cs\.[a-z0-9]+=' "$f" | tr -d '='); do
         addr=$(fact "$key" "$f")
