@@ -46,6 +46,8 @@ typedef struct pf_module {
 
 struct pe_files {
     char *image_path;
+    pe_files_finder finder; /* optional: after the image path */
+    void *finder_ctx;
     pf_module *mods;
     size_t nmods;
     size_t *order; /* module indexes sorted by base */
@@ -285,8 +287,12 @@ static void unload(pf_module *m)
 
 static int load_module(const pe_files *f, pf_module *m, cor_err *err)
 {
-    m->file = pe_files_find(f->image_path, m->name, m->timestamp, m->size, err);
-    if (!m->file) return COR_FAIL;
+    m->file = *f->image_path ? pe_files_find(f->image_path, m->name, m->timestamp, m->size, err) : NULL;
+    if (!m->file && f->finder) m->file = f->finder(f->finder_ctx, m->name, m->timestamp, m->size, err);
+    if (!m->file) {
+        if (!*f->image_path && !f->finder) cor_fail(err, "no image path");
+        return COR_FAIL;
+    }
     int fd = open(m->file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return cor_fail(err, "cannot open %s: %s", m->file, strerror(errno));
     struct stat st;
@@ -459,4 +465,16 @@ int pe_files_new(md_dump *d, const char *image_path, pe_files **out, cor_err *er
     int rc = pe_files_new_modules(mods, n, image_path, out, err);
     free(mods);
     return rc;
+}
+
+void pe_files_set_finder(pe_files *f, pe_files_finder fn, void *ctx)
+{
+    f->finder = fn;
+    f->finder_ctx = ctx;
+}
+
+const char *pe_files_loaded_file(const pe_files *f, size_t i)
+{
+    if (!f || i >= f->nmods || f->mods[i].state != PF_LOADED) return NULL;
+    return f->mods[i].file;
 }

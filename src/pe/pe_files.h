@@ -36,10 +36,22 @@ void pe_files_free(pe_files *f);
  * NULL when addr is in no module or the module has no matching file. */
 const uint8_t *pe_files_fallback(void *ctx, uint64_t addr, size_t *avail);
 
+/* A second way to find a module's file when the image path has none: a
+ * symbol server, say (the caller downloads the image by timestamp and
+ * size, as WinDbg does for minidumps). Returns a malloc'd path or NULL
+ * with the reason in err. */
+typedef char *(*pe_files_finder)(void *ctx, const char *name, uint32_t timestamp, uint32_t size_of_image,
+                                 cor_err *err);
+void pe_files_set_finder(pe_files *f, pe_files_finder fn, void *ctx);
+
 /* The file that serves module i (in the order given at creation), looking
  * it up now if that has not happened yet; NULL with the reason in err
  * when there is none. */
 const char *pe_files_module_file(pe_files *f, size_t i, cor_err *err);
+
+/* The file already serving module i, or NULL when none has been looked
+ * up yet or none was found (never searches). */
+const char *pe_files_loaded_file(const pe_files *f, size_t i);
 
 /* Searches image_path for one module's file; a malloc'd path, or NULL with
  * the reason (nothing found, or what mismatched) in err. */

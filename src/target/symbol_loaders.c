@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pe/pe_files.h"
 #include "sym/breakpad/breakpad.h"
 #include "sym/exports/exports.h"
 #include "sym/pdb/pdb.h"
@@ -145,14 +146,23 @@ static int load_breakpad(void *ctx, sym_resolver *r, size_t i, sym_source *out, 
  * file on the image path). Small dumps hold no image pages: then the image
  * itself is fetched from the symbol stores by its timestamp and size, as
  * WinDbg does for minidumps. ctx is the symbol store, or NULL. */
+typedef struct export_loader {
+    symstore *store; /* borrowed from the PDB loader, or NULL */
+    cor_target *t;
+} export_loader;
+
 static int load_exports(void *ctx, sym_resolver *r, size_t i, sym_source *out, cor_err *err)
 {
     (void)err;
-    symstore *store = ctx;
+    export_loader *el = ctx;
+    symstore *store = el->store;
     const md_module *m = md_module_at(sym_resolver_dump(r), i);
     cor_err miss;
     if (exports_open_as(sym_resolver_as(r), m->base, out, &miss) == COR_OK) {
-        if (!out->origin) out->origin = strdup(m->name);
+        /* Read through the address space: from the dump, or from the image
+         * file that serves the pages the dump lacks (then name the file). */
+        const char *file = pe_files_loaded_file(el->t->images, i);
+        if (!out->origin) out->origin = strdup(file ? file : m->name);
         return COR_OK;
     }
     memset(out, 0, sizeof *out);
@@ -207,5 +217,9 @@ int target_add_symbol_loaders(cor_target *t, sym_resolver *r, const char *path, 
     }
     if (sym_resolver_add_loader(r, load_breakpad, bp_dirs, dirs_free, err) != COR_OK) return COR_FAIL;
     /* The PDB loader owns the store; the export loader only borrows it. */
-    return sym_resolver_add_loader(r, load_exports, store, NULL, err);
+    export_loader *el = calloc(1, sizeof *el);
+    if (!el) return cor_fail(err, "out of memory");
+    el->store = store;
+    el->t = t;
+    return sym_resolver_add_loader(r, load_exports, el, free, err);
 }

@@ -7,6 +7,9 @@
 
 #include "pe/pe_files.h"
 #include "sym/resolver.h"
+#include "sym/store/symkey.h"
+#include "sym/store/sympath.h"
+#include "sym/store/symstore.h"
 #include "target/symbol_loaders.h"
 #include "target/wow64.h"
 
@@ -40,6 +43,7 @@ void target_close(cor_target *t)
     sym_resolver_free(t->syms);
     as_close(t->as);
     pe_files_free(t->images);
+    symstore_free(t->image_store);
     free(t->symbol_path);
     md_close(t->dump);
     free(t->image_path);
@@ -47,16 +51,55 @@ void target_close(cor_target *t)
     free(t);
 }
 
-int target_set_image_path(cor_target *t, const char *path, cor_err *err)
+/* The image a symbol store holds for a module (downloading it into the
+ * cache when the store is a server). */
+static char *store_image(void *ctx, const char *name, uint32_t timestamp, uint32_t size, cor_err *err)
+{
+    sym_key key;
+    char *path = NULL;
+    if (sym_key_image(&key, name, timestamp, size, err) != COR_OK) return NULL;
+    if (symstore_find(ctx, &key, &path, err) != COR_OK) return NULL;
+    return path;
+}
+
+/* Image files serve what the dump lacks: from the image path first, then
+ * from the symbol stores. */
+static int rebuild_images(cor_target *t, const char *image_path, cor_err *err)
 {
     pe_files *f = NULL;
-    if (path && *path && pe_files_new(t->dump, path, &f, err) != COR_OK) return COR_FAIL;
+    bool want = (image_path && *image_path) || t->image_store;
+    if (want && pe_files_new(t->dump, image_path ? image_path : "", &f, err) != COR_OK) return COR_FAIL;
+    if (f && t->image_store) pe_files_set_finder(f, store_image, t->image_store);
     as_set_fallback(t->as, f ? pe_files_fallback : NULL, f);
     pe_files_free(t->images);
     t->images = f;
+    return COR_OK;
+}
+
+int target_set_image_path(cor_target *t, const char *path, cor_err *err)
+{
+    if (rebuild_images(t, path, err) != COR_OK) return COR_FAIL;
     free(t->image_path);
     t->image_path = path && *path ? strdup(path) : NULL;
     return COR_OK;
+}
+
+/* A store over the symbol path for image files, or NULL when it names no
+ * store (plain directories are searched as stores too, as dbghelp does). */
+static symstore *image_store_for(const char *path, bool noisy)
+{
+    if (!path || !*path) return NULL;
+    sym_path_options o;
+    sym_path_options_from_env(&o);
+    sym_path *sp = NULL;
+    cor_err e;
+    if (sym_path_parse(path, &o, &sp, &e) != COR_OK) return NULL;
+    symstore_options so;
+    symstore_options_default(&so);
+    so.noisy = noisy;
+    symstore *st = NULL;
+    if (symstore_new(sp, &so, &st, &e) != COR_OK) return NULL; /* takes sp */
+    return st;
 }
 
 int target_set_symbol_path(cor_target *t, const char *path, cor_err *err)
@@ -78,7 +121,12 @@ int target_set_symbol_path(cor_target *t, const char *path, cor_err *err)
     t->syms = r;
     free(t->symbol_path);
     t->symbol_path = copy;
-    return COR_OK;
+    /* The image files follow the new path's stores. */
+    symstore *old_store = t->image_store;
+    t->image_store = image_store_for(copy, t->sym_noisy);
+    int rc = rebuild_images(t, t->image_path, err);
+    symstore_free(old_store);
+    return rc;
 }
 
 char *target_env_symbol_path(void)

@@ -34,6 +34,10 @@ typedef struct cor_target {
     bool sym_noisy;      /* !sym noisy: log every symbol-store probe */
     bool sym_loose;      /* .reload /i: accept PDBs whose GUID or age differ */
     char *image_path;    /* the image search path those come from, or NULL */
+    /* The symbol path's stores, also asked for image files (by timestamp
+     * and size) that neither the dump nor the image path has; NULL when
+     * the symbol path names no store. */
+    struct symstore *image_store;
     struct uw_walker *walker; /* the stack walker, made on first use */
     uint16_t walker_arch;     /* the machine it walks (contexts' arch) */
 } cor_target;

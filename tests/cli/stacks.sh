@@ -135,4 +135,34 @@ if [ -f "$f" ]; then
     has_re "$out" ' ntdll!RtlEnterCriticalSection\+0x[0-9a-f]+$'
 fi
 
+# A small dump (-mp) holds no image pages, so no unwind data: image files
+# found through the symbol path (a store keyed by TimeDateStamp and
+# SizeOfImage, as symbol servers serve them) stand in, as WinDbg fetches
+# images for minidumps. Every thread then unwinds to its start, as with -i.
+mp=${COR_LAB}/w3wp_hang_mp.dmp
+if [ -f "$mp" ]; then
+    store=$(mktemp -d)
+    for img in "$COR_LAB"/bin/*.exe "$COR_LAB"/bin/*.dll "$winedlls"/*.dll; do
+        [ -f "$img" ] || continue
+        # e_lfanew, then TimeDateStamp (+8) and SizeOfImage (+0x50) of the PE header.
+        lfanew=$(od -An -tu4 -j 60 -N4 "$img" | tr -d ' ')
+        ts=$(od -An -tx4 -j $((lfanew + 8)) -N4 "$img" | tr -d ' ')
+        soi=$(od -An -tx4 -j $((lfanew + 0x50)) -N4 "$img" | tr -d ' ')
+        name=$(basename "$img" | tr A-Z a-z)
+        key=$(printf '%08X%x' "0x$ts" "0x$soi")
+        mkdir -p "$store/$name/$key"
+        ln -s "$img" "$store/$name/$key/$name"
+    done
+    run -y "$COR_LAB/bin;srv*$store" -c "~*k" "$mp"
+    n=$(count_re "$out" '  Id: ')
+    [ "$n" -ge 10 ] || fail "~*k on the small dump shows $n threads"
+    [ "$(count_re "$out" 'ntdll!RtlUserThreadStart\+0x')" = "$n" ] ||
+        fail "with images from the symbol store, not every thread of the small dump reaches its start"
+    has_re "$out" ' w3wp!lab_deadlock_a\+0x[0-9a-f]+ \[.*lab\.c @ [0-9]+\]$'
+    # Without them, the walk has only the stack to scan.
+    run -y "$COR_LAB/bin" -c "~*k" "$mp"
+    [ "$(count_re "$out" 'ntdll!RtlUserThreadStart\+0x')" = 0 ] || fail "the small dump walked without images?"
+    rm -rf "$store"
+fi
+
 finish
