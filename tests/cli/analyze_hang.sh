@@ -59,7 +59,7 @@ for w in tids("event.waiters"):
     assert h[0]["type"] == "Event" and h[0]["name"].endswith("\\" + ev), h
 # Each role's state.
 states = {"sleep": "sleep", "spin": "running", "thread_join": "objects", "critical_section": "critical_section",
-          "event": "objects"}
+          "event": "objects", "socket": "socket", "dllmain": "objects", "loader_lock": "loader_lock"}
 for k, v in facts.items():
     if k.startswith("wait."):
         tid = int(facts["tid." + k[5:]])
@@ -83,6 +83,14 @@ if "workers" in facts:
     blocked = sum(1 for i in range(len(workers)) if facts["wait.worker%d" % i] != "spin")
     want = "%d of %d request threads" % (blocked, len(workers))
     assert any(x["title"].startswith(want) for x in f), (want, [x["title"] for x in f])
+# The loader lock: held by a thread stuck in a DllMain, wanted by another.
+if "loader_lock" in facts:
+    ll = locks[int(facts["loader_lock"], 16)]
+    assert ll["loader_lock"] and ll["locked"] and ll["owner_thread_id"] == int(facts["loader_lock.owner"]), ll
+    assert sorted(ll["waiting_thread_ids"]) == tids("loader_lock.waiters")
+    lf = [x for x in f if "loader lock" in x["title"]]
+    assert lf and lf[0]["severity"] == "error", lf
+    assert "DllMain" in lf[0]["detail"] or "lab_dllmain_wait" in lf[0]["detail"], lf
 # IIS: the worker's application pool and CLR version from its command line.
 if "apppool" in facts:
     assert d["iis"]["w3wp"] and d["iis"]["app_pool"] == facts["apppool"], d["iis"]
@@ -99,7 +107,7 @@ PY
     run analyze -y "$bin" "${imgs[@]}" "$dump"
     has_re "$out" '^  \[error\] Deadlock: threads ~[0-9]+ \(tid [0-9]+\) and ~[0-9]+ \(tid [0-9]+\) wait for each other'
     has_re "$out" ': DEADLOCK$'
-    has_line "$out" "Locks (3 critical sections found, 3 examined)"
+    has_re "$out" "^Locks \\(3 critical sections found, [0-9]+ examined\\)\$"
     pool=$(fact apppool "$f")
     [ -n "$pool" ] && has_line "$out" "  App pool      $pool"
     # !locks: both locks, locked, with their owners and waiters; !cs; ln.

@@ -59,7 +59,7 @@ MINGW_LIBDIR=$(find /usr/lib/gcc/x86_64-w64-mingw32 -mindepth 1 -maxdepth 1 -nam
 exec 9>"$OUT/.lock"
 flock 9
 
-SOURCES=(lab.h lab.c crash_av.c cpp_throw.c stack_overflow.c hang_locks.c w3wp.c w3tp.c webengine4.c
+SOURCES=(lab.h lab.c labdll.c crash_av.c cpp_throw.c stack_overflow.c hang_locks.c w3wp.c w3tp.c webengine4.c
          capture.h capture.c capture_complete.c
          build-lab.sh verify-dump.py)
 DUMPS=(crash_av cpp_throw stack_overflow hang_locks w3wp_hang w3wp_hang_mp)
@@ -107,7 +107,8 @@ build capture.exe capture.c capture_complete.c -ldbghelp -lntdll
 build crash_av.exe crash_av.c lab.c
 build cpp_throw.exe cpp_throw.c lab.c
 build stack_overflow.exe stack_overflow.c lab.c
-build hang_locks.exe hang_locks.c lab.c
+build labdll.dll -shared labdll.c
+build hang_locks.exe hang_locks.c lab.c -lws2_32
 build w3tp.dll -shared w3tp.c "-Wl,--out-implib,$BIN/libw3tp.a"
 build webengine4.dll -shared webengine4.c
 build w3wp.exe w3wp.c lab.c "-L$BIN" -lw3tp
