@@ -165,4 +165,34 @@ if [ -f "$mp" ]; then
     rm -rf "$store"
 fi
 
+# .cxr ADDR: a CONTEXT record in memory. When an exception is dispatched
+# the dispatcher copies the faulting CONTEXT onto the thread's stack; find
+# that copy below the faulting rsp (Rip at +0xF8, Rsp at +0x98) and walk
+# from it: the stack must be the one .ecxr gives.
+f=${COR_LAB}/crash_av.facts
+if [ -f "$f" ]; then
+    d=${f%.facts}.dmp
+    run -y "$COR_LAB/bin" -c ".ecxr; kn" "$d"
+    rip=$(grep -oE 'rip=[0-9a-f]{16}' <<<"$out" | head -1 | cut -d= -f2)
+    rsp=$(grep -oE 'rsp=[0-9a-f]{16}' <<<"$out" | head -1 | cut -d= -f2)
+    ecxr_sites=$(call_sites "$out")
+    run -c "dq 0x$rsp-0x4000 L0x800" "$d"
+    base=
+    # dq lines: ADDR  QWORD QWORD; the second qword of a line sits at ADDR+8.
+    while read -r addr q1 q2; do
+        for slot in 1 2; do
+            q=$q1; [ $slot = 2 ] && q=$q2
+            [ "$q" = "${rip:0:8}\`${rip:8:8}" ] || continue
+            at=$((0x${addr//\`/} + (slot - 1) * 8))
+            cand=$(printf '%x' $((at - 0xf8)))
+            run -c "dq 0x$cand+0x98 L1" "$d"
+            if grep -qF " ${rsp:0:8}\`${rsp:8:8}" <<<"$out"; then base=$cand; break 2; fi
+        done
+    done < <(grep -E '^[0-9a-f]{8}`[0-9a-f]{8}  ' <<<"$out")
+    [ -n "$base" ] || fail "no CONTEXT copy found below rsp $rsp"
+    run -y "$COR_LAB/bin" -c ".cxr 0x$base; kn" "$d"
+    has_re "$out" "^rip=$rip rsp=$rsp "
+    [ "$(call_sites "$out")" = "$ecxr_sites" ] || fail ".cxr $base walks differently from .ecxr"
+fi
+
 finish
