@@ -61,7 +61,8 @@ const bp_func *bp_find_func(const bp_symbols *bp, uint32_t rva)
 
 const bp_line *bp_find_line(const bp_symbols *bp, const bp_func *f, uint32_t rva)
 {
-    if (!f) return NULL;
+    /* A file with no LINE records has no array at all (NULL + 0 is undefined). */
+    if (!f || !f->nlines || !bp->lines) return NULL;
     const bp_line *lines = bp->lines + f->first_line;
     long i = FIRST_BELOW(lines, f->nlines, rva);
     if (i < 0) return NULL;
@@ -118,7 +119,8 @@ static bool inline_covers(const bp_symbols *bp, const bp_inline *in, uint32_t rv
 
 size_t bp_find_inlines(const bp_symbols *bp, const bp_func *f, uint32_t rva, const bp_inline **out, size_t max)
 {
-    if (!f || f->first_inline > bp->ninlines || f->ninlines > bp->ninlines - f->first_inline) return 0;
+    if (!f || !f->ninlines || f->first_inline > bp->ninlines || f->ninlines > bp->ninlines - f->first_inline)
+        return 0;
     const bp_inline *in = bp->inlines + f->first_inline;
     /* last[d]: the latest record seen at depth d, the parent of the next
      * record at depth d + 1; chain[d]: the active record at depth d. */
@@ -181,7 +183,7 @@ bool bp_find_cfi(const bp_symbols *bp, uint32_t rva, bp_cfi_rules *out)
     if (i < 0) return false;
     const bp_cfi *c = &bp->cfi[i];
     if (!covers(c->rva, c->size, rva)) return false;
-    const bp_cfi_delta *d = bp->cfi_deltas + c->first_delta;
+    const bp_cfi_delta *d = c->ndeltas ? bp->cfi_deltas + c->first_delta : NULL;
     size_t k = 0;
     while (k < c->ndeltas && d[k].rva <= rva) k++;
     out->cfi = c;
