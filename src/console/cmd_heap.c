@@ -183,7 +183,13 @@ static void print_source(con_session *s, const proc_heaps *hs)
                    scanned ? " and the heaps found by their signature in the memory map" : " only");
     else if (!hs->number_of_heaps)
         con_puts(s, "The PEB lists no heaps (NumberOfHeaps 0): listing ProcessHeap only\n");
-    con_printf(s, "_HEAP layout: %s\n", hs->layout ? hs->layout : "none known for this Windows release and machine");
+    if (hs->layout_source == PROC_HEAP_LAYOUT_PDB)
+        con_printf(s, "_HEAP layout: %s (_HEAP, _HEAP_SEGMENT, _HEAP_COUNTERS from %s)\n", hs->layout, hs->layout_pdb);
+    else if (hs->layout)
+        con_printf(s, "_HEAP layout: table for %s\n", hs->layout);
+    else
+        con_puts(s, "_HEAP layout: none known for this Windows release and machine\n");
+    if (hs->layout_note[0]) con_printf(s, "ntdll's PDB not used for the layout: %s\n", hs->layout_note);
 }
 
 static int heap_summary(con_session *s, const proc_heaps *hs, bool one, uint64_t which, cor_err *err)

@@ -2,10 +2,13 @@
  * segments, and the memory map's figures for its allocation. */
 #include "process/heaps.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "process/environment.h"
+#include "process/heap_layout.h"
+#include "process/heap_layout_pdb.h"
 
 #define HEAP_SEGMENT_SIGNATURE 0xFFEEFFEEu /* _HEAP_SEGMENT.SegmentSignature */
 #define NT_HEAP_SIGNATURE 0xEEFFEEFFu      /* _HEAP.Signature */
@@ -28,11 +31,9 @@
 
 /* _HEAP_SEGMENT, the first part of every _HEAP: the same on Windows 7
  * through 11 (public ntdll symbols, as the ntdiff/headers dumps of
- * Windows 7 SP1, 8.1, 10 1607/1709/1809 show them). */
-typedef struct segment_layout {
-    uint16_t signature, list_entry, heap, base_address, number_of_pages, uncommitted_pages, uncommitted_ranges;
-} segment_layout;
-
+ * Windows 7 SP1, 8.1, 10 1607/1709/1809 show them). The layouts' types
+ * are in heap_layout.h; heap_layout_pdb.c builds them from ntdll's PDB
+ * instead when its symbols are one. */
 static const segment_layout segment64 = { 0x10, 0x18, 0x28, 0x30, 0x38, 0x50, 0x54 };
 static const segment_layout segment32 = { 0x08, 0x10, 0x18, 0x1C, 0x20, 0x2C, 0x30 };
 
@@ -50,15 +51,6 @@ static const segment_layout segment32 = { 0x08, 0x10, 0x18, 0x1C, 0x20, 0x2C, 0x
  * The 1809+ rows also serve later builds: the x86 one decodes Firefox's
  * Windows 10 19041 dump in the corpus (tests/unit/test_heap.c).
  * build_max 0: no upper bound. */
-typedef struct heap_layout {
-    const char *name;
-    unsigned ptr_size;
-    uint32_t major, minor, build_min, build_max;
-    uint16_t flags, force_flags, signature, total_free_size, virtual_allocd_blocks, segment_list, free_lists;
-    uint16_t front_end_type; /* FrontEndHeapType (UCHAR) */
-    uint16_t counters;       /* _HEAP_COUNTERS */
-} heap_layout;
-
 static const heap_layout heap_layouts[] = {
     /* ptr major.minor builds: Flags ForceFlags Signature TotalFreeSize VirtualAllocdBlocks SegmentList FreeLists
      * FrontEndHeapType Counters */
@@ -89,11 +81,12 @@ static const heap_layout heap_layouts[] = {
 /* _HEAP_COUNTERS: SIZE_T TotalMemoryReserved, TotalMemoryCommitted,
  * TotalMemoryLargeUCR, TotalSizeInVirtualBlocks, then ULONG TotalSegments,
  * TotalUCRs, CommittOps, DeCommitOps, LockAcquires, LockCollisions. The
- * same start on every release above. Offsets after the four SIZE_Ts: */
-enum {
-    CNT_UCRS = 4,
-    CNT_LOCK_COLLISIONS = 0x14,
-};
+ * same start on every release above. */
+static heap_counters_layout table_counters(unsigned ps)
+{
+    return (heap_counters_layout){ 0, (uint16_t)ps, (uint16_t)(3 * ps), (uint16_t)(4 * ps + 4),
+                                   (uint16_t)(4 * ps + 0x14) };
+}
 
 /* _SEGMENT_HEAP: RTL_HP_ENV_HANDLE (two pointers), Signature, GlobalFlags. */
 static unsigned segment_heap_flags_off(unsigned ps) { return ps == 8 ? 0x14 : 0x0C; }
@@ -130,6 +123,7 @@ typedef struct reader {
     unsigned ps;
     const segment_layout *seg;
     const heap_layout *layout;
+    heap_counters_layout counters; /* within layout->counters */
     const md_memory_info *mi;
     size_t nmi;
     uint64_t mask; /* MemoryInfoList addresses of 32-bit dumps may be sign-extended */
@@ -227,8 +221,9 @@ static int decode_nt(reader *r, proc_heap *h)
 
     uint64_t c = h->addr + L->counters, res, com, virt;
     uint32_t ucrs, locks;
-    if (L->counters && rdptr(r, c, &res) && rdptr(r, c + ps, &com) && rdptr(r, c + 3 * ps, &virt) &&
-        rd32(r, c + 4 * ps + CNT_UCRS, &ucrs) && rd32(r, c + 4 * ps + CNT_LOCK_COLLISIONS, &locks)) {
+    const heap_counters_layout C = r->counters;
+    if (L->counters && rdptr(r, c + C.reserved, &res) && rdptr(r, c + C.committed, &com) &&
+        rdptr(r, c + C.virtual_bytes, &virt) && rd32(r, c + C.ucrs, &ucrs) && rd32(r, c + C.lock_collisions, &locks)) {
         h->has_counters = true;
         h->reserved = res;
         h->committed = com;
@@ -287,8 +282,10 @@ static int inspect_heap(reader *r, proc_heap *h)
             h->why = "after Flags and ForceFlags its layout is Wine's own (dlls/ntdll/heap.c), not decoded";
         } else {
             h->kind = PROC_HEAP_UNKNOWN;
-            h->why = r->layout ? "the NT heap signature 0xeeffeeff is not where this Windows release keeps it"
-                               : "no _HEAP layout is known for this Windows release and machine";
+            h->why = !r->layout ? "no _HEAP layout is known for this Windows release and machine"
+                     : strcmp(r->layout->name, HEAP_LAYOUT_PDB_NAME) == 0
+                         ? "the NT heap signature 0xeeffeeff is not where ntdll's PDB puts _HEAP.Signature"
+                         : "the NT heap signature 0xeeffeeff is not where this Windows release keeps it";
         }
     }
     if (!h->sizes_from && h->has_region) {
@@ -358,8 +355,23 @@ int proc_heaps_read(cor_target *t, bool prefer32, proc_heaps *out, cor_err *err)
     proc_peb_free(&peb);
 
     reader r = { .t = t, .ps = out->ptr_size, .seg = out->ptr_size == 8 ? &segment64 : &segment32 };
-    /* The heap layouts are those of x86 and x64 ntdll; ARM64's are not in the table. */
-    if (out->ptr_size == 4 || t->arch == MD_ARCH_AMD64) r.layout = find_layout(md_get_system_info(t->dump), r.ps);
+    /* ntdll's own types when its PDB is loaded; else the table, whose
+     * layouts are those of x86 and x64 ntdll (ARM64's are not in it). */
+    heap_pdb_layout pl;
+    cor_err perr;
+    heap_pdb_result pr = heap_layout_from_pdb(t, r.ps, &pl, &perr);
+    if (pr == HEAP_PDB_BUILT) {
+        r.seg = &pl.seg;
+        r.layout = &pl.heap;
+        r.counters = pl.counters;
+        out->layout_source = PROC_HEAP_LAYOUT_PDB;
+        snprintf(out->layout_pdb, sizeof out->layout_pdb, "%s", pl.pdb);
+    } else {
+        if (pr == HEAP_PDB_UNUSABLE) snprintf(out->layout_note, sizeof out->layout_note, "%s", perr.msg);
+        if (out->ptr_size == 4 || t->arch == MD_ARCH_AMD64) r.layout = find_layout(md_get_system_info(t->dump), r.ps);
+        if (r.layout) out->layout_source = PROC_HEAP_LAYOUT_TABLE;
+        r.counters = table_counters(r.ps);
+    }
     out->layout = r.layout ? r.layout->name : NULL;
     r.mask = t->ptr_size == 4 ? 0xFFFFFFFFu : UINT64_MAX;
     cor_err e;

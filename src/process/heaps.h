@@ -1,15 +1,18 @@
-/* The process's heaps, as far as a dump shows them without ntdll's types:
- * the list the PEB keeps (NumberOfHeaps, ProcessHeaps, ProcessHeap), and
- * for each heap what its header says.
+/* The process's heaps, as far as a dump shows them without ntdll's types,
+ * and exactly when ntdll's PDB is on the symbol path: the list the PEB
+ * keeps (NumberOfHeaps, ProcessHeaps, ProcessHeap), and for each heap what
+ * its header says.
  *
  * An NT heap (_HEAP) opens with a _HEAP_SEGMENT whose SegmentSignature is
  * 0xFFEEFFEE, and holds its own Signature 0xEEFFEEFF further on; the
  * fields after the segment part moved between Windows releases, so their
- * offsets come from a table per release and machine (heaps.c). A Windows
- * 10 segment heap (_SEGMENT_HEAP) has Signature 0xDDEEDDEE where the NT
- * heap has its SegmentSignature. Wine's heap copies only the start of the
- * Windows 10 layout (SegmentSignature, Flags, ForceFlags); it is named as
- * such and not decoded further.
+ * offsets come from the _HEAP, _HEAP_SEGMENT and _HEAP_COUNTERS types of
+ * ntdll's PDB when its symbols are one (heap_layout_pdb.h), else from a
+ * table per release and machine (heaps.c). A Windows 10 segment heap
+ * (_SEGMENT_HEAP) has Signature 0xDDEEDDEE where the NT heap has its
+ * SegmentSignature. Wine's heap copies only the start of the Windows 10
+ * layout (SegmentSignature, Flags, ForceFlags); it is named as such and
+ * not decoded further.
  *
  * Whatever the header says, each heap also gets the memory map's figures:
  * the reserved and committed bytes of the allocation that starts at its
@@ -76,6 +79,13 @@ typedef struct proc_heap {
     uint64_t region_reserved, region_committed;
 } proc_heap;
 
+/* Where the _HEAP layout came from. */
+typedef enum {
+    PROC_HEAP_LAYOUT_NONE,  /* none known: NT heaps are not decoded */
+    PROC_HEAP_LAYOUT_TABLE, /* heaps.c's table for the dump's Windows release */
+    PROC_HEAP_LAYOUT_PDB,   /* the types in ntdll's PDB (heap_layout_pdb.h) */
+} proc_heap_layout_source;
+
 typedef struct proc_heaps {
     uint64_t peb;
     unsigned ptr_size;             /* 8, or 4 for x86 and WoW64's 32-bit heaps */
@@ -85,7 +95,10 @@ typedef struct proc_heaps {
     uint64_t process_heap;         /* PEB.ProcessHeap */
     bool array_read;               /* the array's NumberOfHeaps entries were in the dump */
     bool has_memory_info;          /* the dump has MemoryInfoList */
-    const char *layout;            /* the _HEAP layout used ("Windows 10 1809+ x64"), or NULL */
+    const char *layout;            /* the _HEAP layout used ("Windows 10 1809+ x64", "ntdll.pdb types"), or NULL */
+    proc_heap_layout_source layout_source;
+    char layout_pdb[512];          /* PROC_HEAP_LAYOUT_PDB: the PDB the types came from */
+    char layout_note[512];         /* why ntdll's PDB was not used though loaded ("" when not so) */
     proc_heap *heaps;              /* PEB order, then the process heap if the array lacks it, then scanned */
     size_t n;
 } proc_heaps;
