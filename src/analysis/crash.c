@@ -333,6 +333,10 @@ int an_analyze_crash(cor_target *t, an_crash *c, cor_err *err)
 {
     memset(c, 0, sizeof *c);
     c->thread_index = (size_t)-1;
+    /* The stack stays empty when the exception's thread id is not in the
+     * thread list (a corrupt or foreign dump); its readers test
+     * stop_reason[0], so it must be a string, not NULL. */
+    c->stack.stop_reason = "";
     const md_exception *x = md_get_exception(t->dump);
     if (!x)
         return COR_OK;

@@ -23,13 +23,13 @@ int an_walk_thread(cor_target *t, size_t index, bool from_exception, an_thread_s
                    cor_err *err)
 {
     memset(out, 0, sizeof *out);
+    out->stop_reason = ""; /* never NULL: readers test stop_reason[0] */
     const md_thread *th = md_thread_at(t->dump, index);
     if (!th)
         return cor_fail(err, "no thread %zu", index);
     out->index = index;
     out->tid = th->tid;
     out->name = th->name;
-    out->stop_reason = "";
     md_context ctx;
     cor_err e = { "" };
     const md_exception *x = md_get_exception(t->dump);

@@ -95,6 +95,7 @@ static const char *const rpc_funcs[] = { "NdrClientCall", "NdrClientCall2", "Ndr
 typedef struct frame_info {
     frame_desc d;
     const char *module; /* file name */
+    uint64_t ip;
 } frame_info;
 
 /* The kind a frame's function implies, with its priority (a CS wait ends
@@ -272,8 +273,15 @@ static void find_handles(ctx *c, an_wait *w, const uw_stack *st, size_t upto)
 
 static void frame_name(const frame_info *f, char *buf, size_t size, bool with_line)
 {
+    /* Code outside every module (JIT code, a scanned guess, a corrupt
+     * stack) has no module+offset: name it by its address, as k does,
+     * rather than "?+0x0". */
+    if (!f->module) {
+        snprintf(buf, size, "0x%llx", (unsigned long long)f->ip);
+        return;
+    }
     char mod[128];
-    snprintf(mod, sizeof mod, "%s", f->module ? f->module : "?");
+    snprintf(mod, sizeof mod, "%s", f->module);
     char *dot = strrchr(mod, '.');
     if (dot)
         *dot = 0;
@@ -322,6 +330,7 @@ static void analyze_thread(ctx *c, size_t i, an_wait *w)
     an_wait_kind kind = AN_WAIT_RUNNING;
     for (size_t k = 0; k < n; k++) {
         target_describe(t, st.frames[k].regs.ip, k > 0, &fr[k].d);
+        fr[k].ip = st.frames[k].regs.ip;
         fr[k].module = fr[k].d.module != (size_t)-1 ? md_module_at(t->dump, fr[k].d.module)->name : NULL;
         if (!system_module(fr[k].module)) {
             caller = k;
@@ -363,12 +372,12 @@ static void analyze_thread(ctx *c, size_t i, an_wait *w)
 
 /* ---- deadlocks -------------------------------------------------------- */
 
-static size_t thread_of(const an_waits *ws, uint32_t tid)
+/* waits[i] is thread i's: the dump's index by id finds it. (A scan of
+ * waits here, up to 16 times per blocked thread, was quadratic: 20,000
+ * threads blocked on critical sections took a second.) */
+static size_t thread_of(cor_target *t, uint32_t tid)
 {
-    for (size_t i = 0; i < ws->count; i++)
-        if (ws->waits[i].tid == tid)
-            return i;
-    return (size_t)-1;
+    return target_thread_index(t, tid);
 }
 
 static bool blocked_on_cs(const an_wait *w)
@@ -390,7 +399,7 @@ static bool same_cycle(const an_deadlock *a, const an_deadlock *b)
     return true;
 }
 
-static void find_deadlocks(an_waits *ws)
+static void find_deadlocks(cor_target *t, an_waits *ws)
 {
     for (size_t start = 0; start < ws->count; start++) {
         size_t path[16], np = 0, cur = start;
@@ -419,7 +428,7 @@ static void find_deadlocks(an_waits *ws)
                 break;
             }
             path[np++] = cur;
-            cur = thread_of(ws, ws->waits[cur].owner_tid);
+            cur = thread_of(t, ws->waits[cur].owner_tid);
         }
     }
 }
@@ -456,7 +465,7 @@ int an_analyze_waits(cor_target *t, an_waits *out, cor_err *err)
         an_waits_free(out);
         return COR_FAIL;
     }
-    find_deadlocks(out);
+    find_deadlocks(t, out);
     return COR_OK;
 }
 

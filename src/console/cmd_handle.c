@@ -181,30 +181,46 @@ static void print_handle(con_session *s, const md_handle *h, uint64_t flags)
     if (flags & HF_OBJECT) print_object_info(s, h);
 }
 
-/* The per-type table: types in the order they first appear. */
+/* The per-type table: types in the order they first appear. Sorted by
+ * name to count them: a search of the table for each handle was quadratic,
+ * and a dump giving 50,000 handles 50,000 type names took seconds. */
+typedef struct type_count {
+    const char *type;
+    size_t first, count; /* first: where in the listing the type first appears */
+} type_count;
+
+static int cmp_type_then_first(const void *a, const void *b)
+{
+    const type_count *x = a, *y = b;
+    int c = strcmp(x->type, y->type);
+    return c ? c : (x->first > y->first) - (x->first < y->first);
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+    const type_count *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
 static void print_type_counts(con_session *s, const md_handle *h, const size_t *shown, size_t nshown)
 {
-    const char **types = calloc(nshown ? nshown : 1, sizeof *types);
-    size_t *counts = calloc(nshown ? nshown : 1, sizeof *counts);
-    size_t ntypes = 0;
-    if (!types || !counts) {
-        free(types);
-        free(counts);
-        return;
-    }
+    type_count *t = calloc(nshown ? nshown : 1, sizeof *t);
+    if (!t) return;
     for (size_t k = 0; k < nshown; k++) {
         const char *type = type_of(&h[shown[k]]);
-        if (!type) type = "None";
-        size_t j = 0;
-        while (j < ntypes && strcmp(types[j], type) != 0) j++;
-        if (j == ntypes) types[ntypes++] = type;
-        counts[j]++;
+        t[k] = (type_count){ type ? type : "None", k, 1 };
     }
+    qsort(t, nshown, sizeof *t, cmp_type_then_first);
+    size_t ntypes = 0;
+    for (size_t k = 0; k < nshown; k++) {
+        if (ntypes && strcmp(t[ntypes - 1].type, t[k].type) == 0) t[ntypes - 1].count++;
+        else t[ntypes++] = t[k]; /* the first of its run: the earliest appearance */
+    }
+    qsort(t, ntypes, sizeof *t, cmp_first);
     con_printf(s, "%zu Handles\n", nshown);
     con_puts(s, "Type           \tCount\n");
-    for (size_t j = 0; j < ntypes; j++) con_printf(s, "%-15s\t%zu\n", types[j], counts[j]);
-    free(types);
-    free(counts);
+    for (size_t j = 0; j < ntypes; j++) con_printf(s, "%-15s\t%zu\n", t[j].type, t[j].count);
+    free(t);
 }
 
 int cmd_handle(con_session *s, const char *name, const char *args, cor_err *err)

@@ -105,10 +105,43 @@ void sb_printf(strbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq_len(const unsigned char *p)
+{
+    size_t n;
+    uint32_t cp, min;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) { n = 2; cp = p[0] & 0x1Fu; min = 0x80; }
+    else if ((p[0] & 0xF0) == 0xE0) { n = 3; cp = p[0] & 0x0Fu; min = 0x800; }
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4) { n = 4; cp = p[0] & 0x07u; min = 0x10000; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) { /* stops at the NUL: it is no continuation byte */
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return 0;
+    return n;
+}
+
 void sb_json_str(strbuf *b, const char *s)
 {
     sb_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; s && *p; p++) {
+        if (*p >= 0x80) {
+            /* JSON text is UTF-8 (RFC 8259 section 8.1), but strings reach
+             * here from dumps and symbol files as they are, and fixed-size
+             * buffers (a bucket id, a caller) can cut a character in two:
+             * each byte that does not begin a well-formed sequence becomes
+             * U+FFFD, so the report always parses. */
+            size_t n = utf8_seq_len(p);
+            if (!n) {
+                sb_puts(b, "\\ufffd");
+                continue;
+            }
+            for (size_t i = 0; i < n; i++) sb_putc(b, (char)p[i]);
+            p += n - 1;
+            continue;
+        }
         switch (*p) {
         case '"': sb_puts(b, "\\\""); break;
         case '\\': sb_puts(b, "\\\\"); break;

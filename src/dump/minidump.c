@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,14 @@ char *md_read_string(const md_dump *d, uint32_t rva)
     /* A MINIDUMP_STRING's Length is in bytes without the terminator. */
     const uint8_t *s = md_file_bytes(d, (uint64_t)rva + 4, len);
     if (!s) return NULL;
-    return utf16le_to_utf8(s, len);
+    char *u = utf16le_to_utf8(s, len);
+    /* These strings name modules, threads, handles and the service pack:
+     * none holds control characters, and printed as they are a hostile
+     * dump's ESC sequences would drive the user's terminal. As ascii_dup
+     * does for narrow strings, each becomes '?'. */
+    for (char *c = u; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7F) *c = '?';
+    return u;
 }
 
 const char *md_kept_string(md_dump *d, uint32_t rva)
@@ -297,12 +305,14 @@ void md_close(md_dump *d)
     free(d->strings);
     free(d->streams);
     free(d->threads);
+    free(d->thread_order);
     free(d->modules);
     free(d->module_order);
     free(d->unloaded);
     free(d->ranges);
     free(d->handles);
     free(d->tinfos);
+    free(d->tinfo_order);
     free(d->minfos);
     free(d->tokens);
     free(d->ftables);
@@ -324,11 +334,17 @@ const md_stream *md_find_stream(const md_dump *d, uint32_t type)
 
 size_t md_thread_count(const md_dump *d) { return d->nthreads; }
 const md_thread *md_thread_at(const md_dump *d, size_t i) { return i < d->nthreads ? &d->threads[i] : NULL; }
+size_t md_thread_index_by_tid(const md_dump *d, uint32_t tid)
+{
+    if (!d->thread_order) return (size_t)-1;
+    size_t pos = md_tid_position(d->thread_order, d->nthreads, d->threads, sizeof *d->threads,
+                                 offsetof(md_thread, tid), tid);
+    return pos < d->nthreads ? d->thread_order[pos] : (size_t)-1;
+}
 const md_thread *md_thread_by_tid(const md_dump *d, uint32_t tid)
 {
-    for (size_t i = 0; i < d->nthreads; i++)
-        if (d->threads[i].tid == tid) return &d->threads[i];
-    return NULL;
+    size_t i = md_thread_index_by_tid(d, tid);
+    return i != (size_t)-1 ? &d->threads[i] : NULL;
 }
 size_t md_module_count(const md_dump *d) { return d->nmodules; }
 const md_module *md_module_at(const md_dump *d, size_t i) { return i < d->nmodules ? &d->modules[i] : NULL; }

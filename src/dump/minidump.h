@@ -282,6 +282,8 @@ const char *md_stream_type_name(uint32_t type);
 size_t md_thread_count(const md_dump *d);
 const md_thread *md_thread_at(const md_dump *d, size_t i);
 const md_thread *md_thread_by_tid(const md_dump *d, uint32_t tid);
+/* The index of the first thread with id tid, or (size_t)-1. */
+size_t md_thread_index_by_tid(const md_dump *d, uint32_t tid);
 size_t md_module_count(const md_dump *d);
 const md_module *md_module_at(const md_dump *d, size_t i);
 const md_module *md_module_by_addr(const md_dump *d, uint64_t addr);

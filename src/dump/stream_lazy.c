@@ -1,6 +1,7 @@
 /* Streams parsed on first use: HandleData, ThreadInfoList, MemoryInfoList,
  * Token, FunctionTable, CommentStreamA/W. Each is parsed once; a malformed
  * stream reports the same error on every call. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,12 @@ int md_thread_infos(md_dump *d, const md_thread_info **out, size_t *count, cor_e
         t[i] = (md_thread_info){ le32(e), le32(e + 4), le32(e + 8), le32(e + 12), le64(e + 16),
                                  le64(e + 24), le64(e + 32), le64(e + 40), le64(e + 48), le64(e + 56) };
     }
+    d->tinfo_order = calloc(n ? n : 1, sizeof *d->tinfo_order);
+    if (!d->tinfo_order) {
+        free(t);
+        return cor_fail(err, "out of memory");
+    }
+    md_sort_by_tid(d->tinfo_order, n, t, sizeof *t, offsetof(md_thread_info, tid));
     d->tinfos = t;
     d->ntinfos = n;
     *out = t;
@@ -92,10 +99,9 @@ const md_thread_info *md_thread_info_by_tid(md_dump *d, uint32_t tid)
 {
     const md_thread_info *t;
     size_t n;
-    if (md_thread_infos(d, &t, &n, NULL) != COR_OK) return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (t[i].tid == tid) return &t[i];
-    return NULL;
+    if (md_thread_infos(d, &t, &n, NULL) != COR_OK || !d->tinfo_order) return NULL;
+    size_t pos = md_tid_position(d->tinfo_order, n, t, sizeof *t, offsetof(md_thread_info, tid), tid);
+    return pos < n ? &t[d->tinfo_order[pos]] : NULL;
 }
 
 int md_memory_infos(md_dump *d, const md_memory_info **out, size_t *count, cor_err *err)

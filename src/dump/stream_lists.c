@@ -1,5 +1,6 @@
 /* Counted list streams: ThreadList/ThreadExList, ThreadNames, ModuleList,
  * UnloadedModuleList, MemoryList, Memory64List. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,46 @@ static int counted_list(const md_dump *d, const md_stream *s, size_t entsz, uint
     return COR_OK;
 }
 
+typedef struct tid_key {
+    const uint8_t *base;
+    size_t stride, off;
+} tid_key;
+
+static uint32_t tid_of(const tid_key *k, size_t i)
+{
+    uint32_t v;
+    memcpy(&v, k->base + i * k->stride + k->off, sizeof v);
+    return v;
+}
+
+static int cmp_tid(const void *a, const void *b, void *ctx)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    uint32_t x = tid_of(ctx, i), y = tid_of(ctx, j);
+    if (x != y) return x < y ? -1 : 1;
+    return (i > j) - (i < j);
+}
+
+void md_sort_by_tid(size_t *order, size_t n, const void *base, size_t stride, size_t tid_off)
+{
+    tid_key k = { base, stride, tid_off };
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, n, sizeof *order, cmp_tid, &k);
+}
+
+size_t md_tid_position(const size_t *order, size_t n, const void *base, size_t stride, size_t tid_off,
+                       uint32_t tid)
+{
+    tid_key k = { base, stride, tid_off };
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tid_of(&k, order[mid]) < tid) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && tid_of(&k, order[lo]) == tid ? lo : n;
+}
+
 int md_parse_thread_list(md_dump *d, const md_stream *s, bool ex, cor_err *err)
 {
     size_t entsz = ex ? THREAD_EX_SIZE : THREAD_SIZE, start;
@@ -54,6 +95,9 @@ int md_parse_thread_list(md_dump *d, const md_stream *s, bool ex, cor_err *err)
         if (!span_ok(d->size, t->context.rva, t->context.size)) t->context.size = 0;
     }
     d->nthreads = n;
+    d->thread_order = calloc(n ? n : 1, sizeof *d->thread_order);
+    if (!d->thread_order) return cor_fail(err, "out of memory");
+    md_sort_by_tid(d->thread_order, n, d->threads, sizeof *d->threads, offsetof(md_thread, tid));
     return COR_OK;
 }
 
@@ -66,12 +110,14 @@ int md_parse_thread_names(md_dump *d, const md_stream *s, cor_err *err)
         const uint8_t *e = d->data + s->loc.rva + start + (size_t)i * THREAD_NAME_SIZE;
         uint32_t tid = le32(e);
         uint64_t rva = le64(e + 4);
-        if (rva > UINT32_MAX) continue;
-        for (size_t k = 0; k < d->nthreads; k++)
-            if (d->threads[k].tid == tid) {
-                const char *name = md_kept_string(d, (uint32_t)rva);
-                d->threads[k].name = *name ? name : NULL;
-            }
+        if (rva > UINT32_MAX || !d->thread_order) continue;
+        /* Every thread with that id (thread_order keeps them together). */
+        size_t k = md_tid_position(d->thread_order, d->nthreads, d->threads, sizeof *d->threads,
+                                   offsetof(md_thread, tid), tid);
+        if (k == d->nthreads) continue;
+        const char *name = md_kept_string(d, (uint32_t)rva);
+        for (; k < d->nthreads && d->threads[d->thread_order[k]].tid == tid; k++)
+            d->threads[d->thread_order[k]].name = *name ? name : NULL;
     }
     return COR_OK;
 }

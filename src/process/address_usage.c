@@ -187,15 +187,51 @@ static int from_memory_info(cor_target *t, proc_vm_map *m, cor_err *err)
     return COR_OK;
 }
 
+/* One module image for the overlap test of from_captured: its base, and
+ * the furthest end of it and of every image sorted before it. */
+typedef struct image_span {
+    uint64_t base, max_end;
+} image_span;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const image_span *x = a, *y = b;
+    return x->base < y->base ? -1 : x->base > y->base;
+}
+
+/* end of [base, base + size), saturated: a hostile size can wrap. */
+static uint64_t span_end(uint64_t base, uint64_t size) { return base + size < base ? UINT64_MAX : base + size; }
+
+/* Whether [start, end) meets one of the n images (sorted, max_end set).
+ * The images that begin before end are a prefix of the array; they reach
+ * past start when the furthest of their ends does. */
+static bool meets_image(const image_span *s, size_t n, uint64_t start, uint64_t end)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid].base < end) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo > 0 && s[lo - 1].max_end > start;
+}
+
 /* Without MemoryInfoList: each module image is one committed MEM_IMAGE
  * region; each captured memory range outside the images is one committed
  * region of unknown type. */
 static int from_captured(cor_target *t, proc_vm_map *m, cor_err *err)
 {
     md_dump *d = t->dump;
-    size_t nmod = md_module_count(d), nrange = md_range_count(d);
+    size_t nmod = md_module_count(d), nrange = md_range_count(d), nspan = 0;
     m->regions = calloc(nmod + nrange + 1, sizeof *m->regions);
-    if (!m->regions) return cor_fail(err, "out of memory");
+    /* Sorted spans rather than a scan of every module for every range:
+     * that was quadratic, and a 5 MB dump listing 40,000 modules and as
+     * many ranges kept !address busy for seconds. */
+    image_span *spans = calloc(nmod + 1, sizeof *spans);
+    if (!m->regions || !spans) {
+        free(spans);
+        return cor_fail(err, "out of memory");
+    }
     for (size_t i = 0; i < nmod; i++) {
         const md_module *mod = md_module_at(d, i);
         if (!mod->size) continue;
@@ -203,20 +239,21 @@ static int from_captured(cor_target *t, proc_vm_map *m, cor_err *err)
         r.state = PROC_MEM_COMMIT;
         r.type = PROC_MEM_IMAGE;
         m->regions[m->n++] = r;
+        spans[nspan++] = (image_span){ mod->base, span_end(mod->base, mod->size) };
     }
+    qsort(spans, nspan, sizeof *spans, cmp_span);
+    for (size_t i = 1; i < nspan; i++)
+        if (spans[i].max_end < spans[i - 1].max_end) spans[i].max_end = spans[i - 1].max_end;
     for (size_t i = 0; i < nrange; i++) {
         const md_range *c = md_range_at(d, i);
         if (!c->size) continue;
-        bool in_image = false;
-        for (size_t k = 0; k < nmod && !in_image; k++) {
-            const md_module *mod = md_module_at(d, k);
-            in_image = c->start < mod->base + mod->size && mod->base < c->start + c->size;
-        }
-        if (in_image) continue; /* image pages: the image's region counts them */
+        /* image pages: the image's region counts them */
+        if (meets_image(spans, nspan, c->start, span_end(c->start, c->size))) continue;
         proc_region r = blank_region(c->start, c->size);
         r.state = PROC_MEM_COMMIT;
         m->regions[m->n++] = r;
     }
+    free(spans);
     qsort(m->regions, m->n, sizeof *m->regions, cmp_region);
     /* Captured ranges may overlap each other (a thread's stack range and
      * the MemoryList's copy of it); keep the first of overlapping ones. */

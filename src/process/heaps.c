@@ -28,6 +28,13 @@
 #define MAX_HEAPS 1024u
 #define MAX_SEGMENTS 4096u
 #define MAX_LIST 1000000u
+/* Budgets for one read of all heaps. The caps above are per heap and per
+ * list: a hostile dump with MAX_HEAPS fake heaps, each with lists that
+ * loop short of their head, made !heap -s follow two billion links (a
+ * minute and more). Real processes stay far below: a few hundred thousand
+ * free blocks at most, and a handful of segments per heap. */
+#define MAX_LINKS_TOTAL (4 * MAX_LIST)
+#define MAX_SEGMENTS_TOTAL MAX_SEGMENTS
 
 /* _HEAP_SEGMENT, the first part of every _HEAP: the same on Windows 7
  * through 11 (public ntdll symbols, as the ntdiff/headers dumps of
@@ -127,6 +134,8 @@ typedef struct reader {
     const md_memory_info *mi;
     size_t nmi;
     uint64_t mask; /* MemoryInfoList addresses of 32-bit dumps may be sign-extended */
+    size_t links_left;    /* of MAX_LINKS_TOTAL */
+    size_t segments_left; /* of MAX_SEGMENTS_TOTAL */
 } reader;
 
 static bool rd32(reader *r, uint64_t addr, uint32_t *v) { return as_read_u32(r->t->as, addr, v) == COR_OK; }
@@ -149,14 +158,16 @@ static bool allocation_figures(reader *r, uint64_t base, uint64_t *reserved, uin
 }
 
 /* Counts a LIST_ENTRY list's entries. False when a link is not in the
- * dump, or the list does not come back to its head within max entries. */
+ * dump, or the list does not come back to its head within max entries
+ * or the reader's budget. */
 static bool list_count(reader *r, uint64_t head, size_t max, size_t *count)
 {
     uint64_t p;
     if (!rdptr(r, head, &p)) return false;
     size_t n = 0;
     while (p != head) {
-        if (!p || ++n > max || !rdptr(r, p, &p)) return false;
+        if (!p || ++n > max || !r->links_left || !rdptr(r, p, &p)) return false;
+        r->links_left--;
     }
     *count = n;
     return true;
@@ -182,7 +193,8 @@ static int read_segments(reader *r, proc_heap *h)
     uint64_t head = h->addr + r->layout->segment_list, link;
     size_t cap = 0;
     if (!rdptr(r, head, &link)) return COR_OK;
-    while (link != head && link && h->nsegments < MAX_SEGMENTS) {
+    while (link != head && link && h->nsegments < MAX_SEGMENTS && r->segments_left) {
+        r->segments_left--;
         proc_heap_segment s = { .addr = link - S->list_entry };
         uint32_t sig, pages, uncommitted;
         if (!rd32(r, s.addr + S->signature, &sig) || sig != HEAP_SEGMENT_SIGNATURE ||
@@ -354,7 +366,8 @@ int proc_heaps_read(cor_target *t, bool prefer32, proc_heaps *out, cor_err *err)
     out->process_heap = peb.process_heap;
     proc_peb_free(&peb);
 
-    reader r = { .t = t, .ps = out->ptr_size, .seg = out->ptr_size == 8 ? &segment64 : &segment32 };
+    reader r = { .t = t, .ps = out->ptr_size, .seg = out->ptr_size == 8 ? &segment64 : &segment32,
+                 .links_left = MAX_LINKS_TOTAL, .segments_left = MAX_SEGMENTS_TOTAL };
     /* ntdll's own types when its PDB is loaded; else the table, whose
      * layouts are those of x86 and x64 ntdll (ARM64's are not in it). */
     heap_pdb_layout pl;

@@ -183,9 +183,7 @@ int target_current_context(cor_target *t, md_context *out, cor_err *err)
 
 size_t target_thread_index(const cor_target *t, uint32_t tid)
 {
-    for (size_t i = 0; i < md_thread_count(t->dump); i++)
-        if (md_thread_at(t->dump, i)->tid == tid) return i;
-    return (size_t)-1;
+    return md_thread_index_by_tid(t->dump, tid);
 }
 
 size_t target_default_thread(const cor_target *t)

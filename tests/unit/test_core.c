@@ -36,5 +36,18 @@ int main(void)
     sb_json_str(&sb, "a\"b\\\n\x01");
     CHECK_STR(sb.s, "\"a\\\"b\\\\\\n\\u0001\"");
     sb_free(&sb);
+    /* JSON strings stay UTF-8: well-formed sequences pass, a character cut
+     * in two by a fixed-size buffer, a stray continuation byte, overlong
+     * forms, surrogates and Latin-1 bytes become U+FFFD, one per byte. */
+    sb_json_str(&sb, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    CHECK_STR(sb.s, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+    sb_free(&sb);
+    sb_json_str(&sb, "x\xc3");
+    CHECK_STR(sb.s, "\"x\\ufffd\"");
+    sb_free(&sb);
+    sb_json_str(&sb, "\xe2\x82" "a\x80\xc0\xaf\xed\xa0\x80\xe9t\xf5\x80\x80\x80");
+    CHECK_STR(sb.s, "\"\\ufffd\\ufffda\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffdt"
+                    "\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    sb_free(&sb);
     TEST_DONE();
 }

@@ -385,9 +385,71 @@ static void thread_list_precedence_tests(void)
     free(s.buf);
 }
 
+/* Lookups by thread id go through sorted indexes (a scan per thread was
+ * quadratic): with ids repeated, each still finds the first entry in list
+ * order, and a ThreadNames entry names every thread with its id. */
+static void thread_lookup_tests(void)
+{
+    static const uint32_t tids[] = { 5, 3, 5, 9, 3 };
+    enum { NT = sizeof tids / sizeof tids[0] };
+    synth s;
+    synth_begin(&s, 3);
+    uint8_t tl[4 + 48 * NT] = { 0 };
+    synth_w32(tl, NT);
+    for (int i = 0; i < NT; i++) synth_w32(tl + 4 + 48 * i, tids[i]);
+    uint32_t r = synth_put(&s, tl, sizeof tl);
+    synth_stream(&s, 3, r, sizeof tl); /* ThreadListStream */
+    uint32_t five = synth_string(&s, "five"), three = synth_string(&s, "three"), seven = synth_string(&s, "seven");
+    uint8_t names[4 + 12 * 3] = { 0 };
+    synth_w32(names, 3);
+    const uint32_t named[3][2] = { { 5, five }, { 3, three }, { 7, seven } };
+    for (int i = 0; i < 3; i++) {
+        synth_w32(names + 4 + 12 * i, named[i][0]);
+        synth_w64(names + 8 + 12 * i, named[i][1]);
+    }
+    r = synth_put(&s, names, sizeof names);
+    synth_stream(&s, 24, r, sizeof names); /* ThreadNamesStream */
+    /* ThreadInfoList: ids 9, 5, 5; DumpFlags tells the entries apart. */
+    uint8_t ti[12 + 64 * 3] = { 0 };
+    synth_w32(ti, 12);
+    synth_w32(ti + 4, 64);
+    synth_w32(ti + 8, 3);
+    const uint32_t info_tids[3] = { 9, 5, 5 };
+    for (int i = 0; i < 3; i++) {
+        synth_w32(ti + 12 + 64 * i, info_tids[i]);
+        synth_w32(ti + 16 + 64 * i, 100 + (uint32_t)i);
+    }
+    r = synth_put(&s, ti, sizeof ti);
+    synth_stream(&s, 17, r, sizeof ti); /* ThreadInfoListStream */
+    md_dump *d;
+    cor_err err;
+    CHECK(md_open_mem(s.buf, s.len, &d, &err) == COR_OK);
+    if (d) {
+        CHECK_EQ_U(md_thread_index_by_tid(d, 5), 0);
+        CHECK_EQ_U(md_thread_index_by_tid(d, 3), 1);
+        CHECK_EQ_U(md_thread_index_by_tid(d, 9), 3);
+        CHECK_EQ_U(md_thread_index_by_tid(d, 7), (size_t)-1);
+        CHECK(md_thread_by_tid(d, 9) == md_thread_at(d, 3));
+        CHECK(md_thread_by_tid(d, 4) == NULL);
+        CHECK_STR(md_thread_at(d, 0)->name, "five");
+        CHECK_STR(md_thread_at(d, 2)->name, "five");
+        CHECK_STR(md_thread_at(d, 1)->name, "three");
+        CHECK_STR(md_thread_at(d, 4)->name, "three");
+        CHECK(md_thread_at(d, 3)->name == NULL);
+        const md_thread_info *info = md_thread_info_by_tid(d, 5);
+        CHECK(info && info->dump_flags == 101);
+        info = md_thread_info_by_tid(d, 9);
+        CHECK(info && info->dump_flags == 100);
+        CHECK(md_thread_info_by_tid(d, 3) == NULL);
+        md_close(d);
+    }
+    free(s.buf);
+}
+
 int main(void)
 {
     thread_list_precedence_tests();
+    thread_lookup_tests();
     manifest_tests();
     minidump2_tests();
     padding_tests();
