@@ -136,10 +136,59 @@ uint64_t an_loader_lock(cor_target *t)
     return v;
 }
 
-static bool add(an_locks *l, size_t *cap, const an_cs *c)
+/* The addresses already in an an_locks while it is built. A scan of the
+ * list per entry was quadratic: a hostile lock list of 36,000 critical
+ * sections took a second, and the walk goes on to MAX_LIST_ENTRIES. Open
+ * addressing, at most half full; 0 is never added (an_read_cs refuses it). */
+typedef struct addr_set {
+    uint64_t *slot;
+    size_t cap, n;
+} addr_set;
+
+static size_t addr_hash(uint64_t a, size_t cap)
 {
-    if (an_locks_find(l, c->addr))
-        return true;
+    a ^= a >> 33; /* MurmurHash3's 64-bit finaliser */
+    a *= 0xff51afd7ed558ccdull;
+    a ^= a >> 33;
+    return (size_t)a & (cap - 1);
+}
+
+static void addr_set_put(uint64_t *slot, size_t cap, uint64_t a)
+{
+    size_t h = addr_hash(a, cap);
+    while (slot[h])
+        h = (h + 1) & (cap - 1);
+    slot[h] = a;
+}
+
+/* 1 when a was added, 0 when it was there, -1 when out of memory. */
+static int addr_set_add(addr_set *s, uint64_t a)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 256;
+        uint64_t *ns = calloc(nc, sizeof *ns);
+        if (!ns)
+            return -1;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i])
+                addr_set_put(ns, nc, s->slot[i]);
+        free(s->slot);
+        s->slot = ns;
+        s->cap = nc;
+    }
+    for (size_t h = addr_hash(a, s->cap); s->slot[h]; h = (h + 1) & (s->cap - 1))
+        if (s->slot[h] == a)
+            return 0;
+    addr_set_put(s->slot, s->cap, a);
+    s->n++;
+    return 1;
+}
+
+static bool add(an_locks *l, size_t *cap, addr_set *seen, const an_cs *c)
+{
+    int fresh = addr_set_add(seen, c->addr);
+    if (fresh <= 0)
+        return fresh == 0;
     if (l->count == *cap) {
         size_t nc = *cap ? 2 * *cap : 64;
         an_cs *n = realloc(l->cs, nc * sizeof *n);
@@ -154,7 +203,7 @@ static bool add(an_locks *l, size_t *cap, const an_cs *c)
 
 /* Walks ProcessLocksList from one debug record; the list head lives in
  * ntdll's data and is skipped because it is no debug record. */
-static bool walk_list(cor_target *t, uint64_t debug, an_locks *l, size_t *cap)
+static bool walk_list(cor_target *t, uint64_t debug, an_locks *l, size_t *cap, addr_set *seen)
 {
     unsigned ps = t->ptr_size;
     uint64_t head = debug + 2 * ps, e = head;
@@ -170,7 +219,7 @@ static bool walk_list(cor_target *t, uint64_t debug, an_locks *l, size_t *cap)
             continue;
         an_cs c;
         l->scanned++;
-        if (an_read_cs(t, cs_addr, &c) && c.debug_info == dbg && !add(l, cap, &c))
+        if (an_read_cs(t, cs_addr, &c) && c.debug_info == dbg && !add(l, cap, seen, &c))
             return false;
     }
     return true;
@@ -194,25 +243,30 @@ int an_find_locks(cor_target *t, const uint64_t *extra, size_t nextra, an_locks 
     for (size_t i = 0; i < nextra && nseeds < 64; i++)
         seeds[nseeds++] = extra[i];
     bool walked = false;
+    addr_set seen = { 0 };
     for (size_t i = 0; i < nseeds; i++) {
         an_cs c;
         out->scanned++;
         if (!an_read_cs(t, seeds[i], &c))
             continue;
-        if (!add(out, &cap, &c))
-            return cor_fail(err, "out of memory");
+        if (!add(out, &cap, &seen, &c))
+            goto oom;
         /* One walk of the list finds every critical section on it. */
         if (c.has_debug && !walked) {
             walked = true;
-            if (!walk_list(t, c.debug_info, out, &cap))
-                return cor_fail(err, "out of memory");
+            if (!walk_list(t, c.debug_info, out, &cap, &seen))
+                goto oom;
         }
     }
+    free(seen.slot);
     for (size_t i = 0; i < out->count; i++)
         out->cs[i].is_loader_lock = out->loader_lock && out->cs[i].addr == out->loader_lock;
     if (out->count)
         qsort(out->cs, out->count, sizeof *out->cs, cmp_cs);
     return COR_OK;
+oom:
+    free(seen.slot);
+    return cor_fail(err, "out of memory");
 }
 
 void an_locks_free(an_locks *l)
@@ -223,8 +277,13 @@ void an_locks_free(an_locks *l)
 
 const an_cs *an_locks_find(const an_locks *l, uint64_t addr)
 {
-    for (size_t i = 0; i < l->count; i++)
-        if (l->cs[i].addr == addr)
-            return &l->cs[i];
-    return NULL;
+    size_t lo = 0, hi = l->count; /* an_find_locks sorts by address */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->cs[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < l->count && l->cs[lo].addr == addr ? &l->cs[lo] : NULL;
 }

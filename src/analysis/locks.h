@@ -33,7 +33,7 @@ typedef struct an_cs {
 } an_cs;
 
 typedef struct an_locks {
-    an_cs *cs;
+    an_cs *cs;               /* sorted by address */
     size_t count;
     size_t scanned;          /* critical sections examined */
     uint64_t loader_lock;    /* the PEB's LoaderLock, 0 when unknown */

@@ -38,6 +38,12 @@ char *utf16le_to_utf8(const uint8_t *p, size_t nbytes)
             }
         }
         if (u >= 0xD800 && u < 0xE000) u = 0xFFFD;
+        /* Control characters (C0 but tab, DEL, C1) become '?', as in
+         * ascii_dup: these strings come from dumps (names, paths, the
+         * environment, version resources) and are printed as they are, so a
+         * hostile dump's ESC sequences would drive the user's terminal, and
+         * its newlines forge output lines. */
+        if ((u < 0x20 && u != '\t') || (u >= 0x7F && u < 0xA0)) u = '?';
         o += put_utf8(out + o, u);
     }
     out[o] = 0;

@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 /* Decodes nbytes of UTF-16LE (stopping at a NUL unit) into a freshly
- * malloc'd NUL-terminated UTF-8 string. Unpaired surrogates become U+FFFD.
- * Returns NULL only when out of memory. */
+ * malloc'd NUL-terminated UTF-8 string. Unpaired surrogates become U+FFFD,
+ * control characters other than tab '?'. Returns NULL only when out of
+ * memory. */
 char *utf16le_to_utf8(const uint8_t *p, size_t nbytes);
 
 /* Copies at most n bytes of an 8-bit string (stopping at NUL) into a

@@ -59,14 +59,7 @@ char *md_read_string(const md_dump *d, uint32_t rva)
     /* A MINIDUMP_STRING's Length is in bytes without the terminator. */
     const uint8_t *s = md_file_bytes(d, (uint64_t)rva + 4, len);
     if (!s) return NULL;
-    char *u = utf16le_to_utf8(s, len);
-    /* These strings name modules, threads, handles and the service pack:
-     * none holds control characters, and printed as they are a hostile
-     * dump's ESC sequences would drive the user's terminal. As ascii_dup
-     * does for narrow strings, each becomes '?'. */
-    for (char *c = u; c && *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7F) *c = '?';
-    return u;
+    return utf16le_to_utf8(s, len); /* control characters become '?' there */
 }
 
 const char *md_kept_string(md_dump *d, uint32_t rva)

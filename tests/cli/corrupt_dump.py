@@ -27,12 +27,19 @@ Each EDIT is NAME=VALUE (VALUE in C syntax: 0x10, 42):
                          ThreadNames stream naming each of them
   handles.types          a new HandleData stream of VALUE handles (4, 8...),
                          each of its own type: T0, T1...
+  locks.list             VALUE free critical sections (with their debug
+                         records) in the dump's captured memory, on the
+                         ProcessLocksList of a new loader lock (the PEB's
+                         LoaderLock points at it)
+  locks.loop             as locks.list, but the list loops back to its
+                         first critical section instead of to its head
   heaps.loop             VALUE fake NT heaps (Windows 10 layout) in the
                          dump's captured memory, each with FreeLists and
                          VirtualAllocdBlocks looping short of their heads;
                          the PEB's ProcessHeaps array names them all
 Offsets are the documented ones (minidumpapiset.h); nothing is decoded
 beyond the stream directory and the list heads the edits need."""
+import bisect
 import struct
 import sys
 
@@ -100,34 +107,79 @@ def memory_ranges(b, dirs):
     return out
 
 
-def put(b, ranges, va, fmt, value):
-    for start, size, rva in ranges:
-        if start <= va and va + struct.calcsize(fmt) <= start + size:
-            struct.pack_into(fmt, b, rva + va - start, value)
-            return
+def file_offset(ranges, va, n):
+    """Where [va, va + n) is in the file; ranges sorted by address."""
+    k = bisect.bisect_right(ranges, (va, float('inf'))) - 1
+    if k >= 0:
+        start, size, rva = ranges[k]
+        if va + n <= start + size:
+            return rva + va - start
     sys.exit('corrupt_dump.py: 0x%x is not in the dump' % va)
+
+
+def put(b, ranges, va, fmt, value):
+    struct.pack_into(fmt, b, file_offset(ranges, va, struct.calcsize(fmt)), value)
+
+
+def process_memory(b, dirs):
+    """(x64, ptr size, pack format, ranges, PEB address) of the dump."""
+    x64 = struct.unpack_from('<H', b, dirs[STREAM_SYSTEM_INFO])[0] == ARCH_AMD64
+    ps, pf = (8, '<Q') if x64 else (4, '<I')
+    ranges = memory_ranges(b, dirs)
+    if not x64:  # 32-bit dumps may sign-extend addresses: leave those ranges alone
+        ranges = [r for r in ranges if r[0] + r[1] <= 1 << 32]
+    # Thread stacks may be captured twice (ThreadList and MemoryList), and
+    # the reader may serve either copy: leave them alone.
+    at = dirs[STREAM_THREAD_LIST]
+    stacks = [struct.unpack_from('<QI', b, at + 4 + THREAD_SIZE * i + 24)
+              for i in range(struct.unpack_from('<I', b, at)[0])]
+    ranges = sorted(r for r in ranges if not any(s < r[0] + r[1] and r[0] < s + n for s, n in stacks))
+    teb = struct.unpack_from('<Q', b, dirs[STREAM_THREAD_LIST] + 4 + 16)[0]
+    peb = get(b, ranges, teb + (0x60 if x64 else 0x30), pf)
+    return x64, ps, pf, ranges, peb
+
+
+def get(b, ranges, va, fmt):
+    return struct.unpack_from(fmt, b, file_offset(ranges, va, struct.calcsize(fmt)))[0]
+
+
+def lock_list(b, dirs, n, loop=False):
+    """n free critical sections on the loader lock's ProcessLocksList.
+    RTL_CRITICAL_SECTION: DebugInfo, LockCount, RecursionCount,
+    OwningThread...; RTL_CRITICAL_SECTION_DEBUG: Type and
+    CreatorBackTraceIndex, CriticalSection, ProcessLocksList..."""
+    x64, ps, pf, ranges, peb = process_memory(b, dirs)
+    entry = 0x80 if x64 else 0x40  # a critical section, then its debug record
+    slots = []
+    for start, size, rva in ranges:
+        for at in range((start + 15) // 16 * 16, start + size - entry + 1, entry):
+            if len(slots) < n + 1 and not (at <= peb + 0x400 and peb < at + entry):
+                slots.append(at)
+    if len(slots) < n + 1:
+        sys.exit('corrupt_dump.py: room for %d critical sections only' % (len(slots) - 1))
+    put(b, ranges, peb + (0x110 if x64 else 0xA0), pf, slots[0])  # PEB.LoaderLock
+    links = []  # each one's ProcessLocksList; the loader lock's is the head
+    for cs in slots[:n + 1]:
+        dbg = cs + entry // 2
+        put(b, ranges, cs, pf, dbg)
+        put(b, ranges, cs + ps, '<i', -1)  # LockCount: free
+        put(b, ranges, cs + ps + 4, '<i', 0)  # RecursionCount
+        put(b, ranges, cs + ps + 8, pf, 0)  # OwningThread
+        put(b, ranges, dbg + ps, pf, cs)
+        links.append(dbg + 2 * ps)
+    for k in range(n):
+        put(b, ranges, links[k], pf, links[k + 1])  # Flink
+    put(b, ranges, links[n], pf, links[1] if loop else links[0])
 
 
 def loop_heaps(b, dirs, n):
     """n fake heaps (Windows 10 _HEAP offsets, as src/process/heaps.c's
     table has them) with looping lists; the PEB's array names them."""
-    x64 = struct.unpack_from('<H', b, dirs[STREAM_SYSTEM_INFO])[0] == ARCH_AMD64
-    ps, pf = (8, '<Q') if x64 else (4, '<I')
+    x64, ps, pf, ranges, peb = process_memory(b, dirs)
     # SegmentSignature, Signature, VirtualAllocdBlocks, SegmentList, FreeLists
     seg_sig, sig, vab, seg_list, free_lists = (0x10, 0x98, 0x110, 0x120, 0x150) if x64 else \
         (0x08, 0x60, 0x9C, 0xA4, 0xC0)
     stride = 0x200 if x64 else 0x100
-    ranges = memory_ranges(b, dirs)
-    if not x64:  # 32-bit dumps may sign-extend their addresses
-        ranges = [(va & 0xFFFFFFFF, size, rva) for va, size, rva in ranges if (va & 0xFFFFFFFF) + size <= 1 << 32]
-    teb = struct.unpack_from('<Q', b, dirs[STREAM_THREAD_LIST] + 4 + 16)[0]
-    peb = None
-    for start, size, rva in ranges:
-        off = 0x60 if x64 else 0x30
-        if start <= teb + off and teb + off + ps <= start + size:
-            peb = struct.unpack_from(pf, b, rva + teb + off - start)[0]
-    if peb is None:
-        sys.exit('corrupt_dump.py: the TEB is not in the dump')
     array = max(ranges, key=lambda r: r[1])
     if array[1] < n * ps:
         sys.exit('corrupt_dump.py: no room for the heap array')
@@ -247,8 +299,11 @@ def main():
     dirs = streams(b)
     for edit in sys.argv[3:]:
         name, value = edit.split('=', 1)
-        if name in ('heaps.loop', 'modules.count', 'memory.count', 'threads.count', 'handles.types'):
+        if name in ('heaps.loop', 'modules.count', 'memory.count', 'threads.count', 'handles.types', 'locks.list',
+                    'locks.loop'):
             {'heaps.loop': lambda: loop_heaps(b, dirs, int(value, 0)),
+             'locks.loop': lambda: lock_list(b, dirs, int(value, 0), loop=True),
+             'locks.list': lambda: lock_list(b, dirs, int(value, 0)),
              'handles.types': lambda: handle_types(b, int(value, 0)),
              'threads.count': lambda: many_threads(b, dirs, int(value, 0)),
              'modules.count': lambda: many_modules(b, int(value, 0)),

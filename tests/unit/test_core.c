@@ -21,6 +21,12 @@ int main(void)
     char *s = utf16le_to_utf8(w, sizeof w);
     CHECK_STR(s, "h\xF0\x9F\x98\x80\xEF\xBF\xBDx");
     free(s);
+    /* Control characters but tab become '?' (ESC, newline, DEL, C1 CSI):
+     * dump strings are printed as they are. */
+    const uint8_t ctl[] = { 0x1B, 0, '[', 0, '\n', 0, '\t', 0, 0x7F, 0, 0x9B, 0, 0xE9, 0 };
+    s = utf16le_to_utf8(ctl, sizeof ctl);
+    CHECK_STR(s, "?[?\t??\xC3\xA9");
+    free(s);
 
     CHECK(glob_match_ci("kernel*", "KERNEL32"));
     CHECK(glob_match_ci("*32", "kernel32"));
